@@ -1,0 +1,50 @@
+# uk_add_unikernel(NAME SOURCES src... [TARGET unix|qubes] [NET socket|direct])
+#
+# Builds the application NAME for one configuration, as `mirage configure -t
+# TARGET --net=NET` would. The executable is named after its configuration:
+#   unix + socket  ->  NAME-socket
+#   unix + direct  ->  NAME-direct
+#   qubes (direct) ->  NAME-qubes
+# The executable's target name is returned in the variable UK_UNIKERNEL_TARGET.
+include_guard(GLOBAL)
+
+function(uk_add_unikernel name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "TARGET;NET" "SOURCES;LINK_LIBRARIES")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "uk_add_unikernel(${name}): unexpected arguments: ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT arg_SOURCES)
+    message(FATAL_ERROR "uk_add_unikernel(${name}): SOURCES is required")
+  endif()
+  if(NOT DEFINED arg_TARGET)
+    set(arg_TARGET unix)
+  endif()
+  set(valid_targets unix qubes)
+  if(NOT arg_TARGET IN_LIST valid_targets)
+    message(FATAL_ERROR "uk_add_unikernel(${name}): TARGET '${arg_TARGET}' is not one of: unix, qubes")
+  endif()
+  if(NOT DEFINED arg_NET)
+    if(arg_TARGET STREQUAL "qubes")
+      set(arg_NET direct)
+    else()
+      set(arg_NET socket)
+    endif()
+  endif()
+  set(valid_nets socket direct)
+  if(NOT arg_NET IN_LIST valid_nets)
+    message(FATAL_ERROR "uk_add_unikernel(${name}): NET '${arg_NET}' is not one of: socket, direct")
+  endif()
+  if(arg_TARGET STREQUAL "qubes" AND NOT arg_NET STREQUAL "direct")
+    message(FATAL_ERROR "uk_add_unikernel(${name}): TARGET qubes has no kernel sockets; NET must be direct")
+  endif()
+
+  if(arg_TARGET STREQUAL "qubes")
+    set(exe "${name}-qubes")
+  else()
+    set(exe "${name}-${arg_NET}")
+  endif()
+  add_executable(${exe} ${arg_SOURCES})
+  target_link_libraries(${exe} PRIVATE uk::uk ${arg_LINK_LIBRARIES})
+  target_compile_definitions(${exe} PRIVATE UK_TARGET=${arg_TARGET} UK_NET=${arg_NET})
+  set(UK_UNIKERNEL_TARGET ${exe} PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,28 @@
+// Time as the protocol cores see it: an instant on a monotonic clock that
+// starts at boot, in nanoseconds (Mirage's Mclock.elapsed_ns). Cores never
+// read a clock: the runtime passes `now` in, so tests run on virtual time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace uk {
+
+using duration = std::chrono::nanoseconds;
+
+/// The epoch of uk instants: the moment the clock device was created.
+struct boot_epoch {
+  using duration = uk::duration;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<boot_epoch, duration>;
+  static constexpr bool is_steady = true;
+};
+
+/// A point in time, nanoseconds since boot.
+using instant = boot_epoch::time_point;
+
+/// An instant later than every other: "no deadline".
+inline constexpr instant never = instant::max();
+
+}  // namespace uk
