@@ -376,9 +376,11 @@ inline std::string help_text(std::string_view program, std::span<const key_info>
   entries.push_back({"help", h_is_help ? "  -h, --help" : "      --help",
                      "Show this help and exit with code 63. A usage error exits with code 64."});
 
+  // Docs start 3 columns after the widest "--key=VALUE" that fits before max_doc_column.
   std::size_t widest = 0;
-  for (const auto& e : entries) widest = std::max(widest, e.left.size());
-  const std::size_t column = std::min(widest + 3, max_doc_column);
+  for (const auto& e : entries)
+    if (e.left.size() + 3 <= max_doc_column) widest = std::max(widest, e.left.size());
+  const std::size_t column = widest + 3;
 
   std::vector<std::string_view> groups;  // in order of first appearance
   for (const auto& e : entries)
@@ -522,7 +524,8 @@ result<Values, key_exit> parse_args(std::string_view program, std::span<const ke
         continue;
       }
       if (name.starts_with("no-")) {
-        if (const auto* s = find_long(name.substr(3)); s && s->info.flag) {
+        if (const auto* s = find_long(name.substr(3))) {
+          if (!s->info.flag) return fail(fmt::format("unknown key {}; --{} is not a flag", shown, s->info.name));
           if (attached) return fail(fmt::format("{} takes no value", shown));
           given[static_cast<std::size_t>(s - slots.data())] = true;
           s->set_flag(values, false);

@@ -251,7 +251,7 @@ inline result<spec, std::string> parse_spec(std::string_view text) {
     for (const level l : all_levels)
       if (name(l) == level_lower) lvl = l;
     if (!lvl) {
-      return failure<std::string>{fmt::format("unknown log level {}{}; levels: {}", uk::detail::quoted(level_text),
+      return failure<std::string>{fmt::format("unknown log level {}{} (levels: {})", uk::detail::quoted(level_text),
                                               uk::detail::did_you_mean(level_lower, level_names),
                                               detail::joined(level_names))};
     }
@@ -265,7 +265,7 @@ inline result<spec, std::string> parse_spec(std::string_view text) {
         if (name(s) == source_lower) src = s;
       if (!src) {
         return failure<std::string>{
-            fmt::format("unknown log source {}{}; sources: *, {}", uk::detail::quoted(source_text),
+            fmt::format("unknown log source {}{} (sources: *, {})", uk::detail::quoted(source_text),
                         uk::detail::did_you_mean(source_lower, source_names), detail::joined(source_names))};
       }
       out.per_source[static_cast<std::size_t>(*src)] = *lvl;

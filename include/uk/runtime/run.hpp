@@ -207,7 +207,7 @@ struct boot {
     }
     auto executor = context.executor;
     hana::for_each(jobs, [&](auto job_and_arguments) {
-      using job = typename decltype(hana::first(job_and_arguments))::type;
+      using job = typename std::remove_cvref_t<decltype(hana::first(job_and_arguments))>::type;
       asio::co_spawn(executor, start_of<job>(hana::second(job_and_arguments)),
                      [](std::exception_ptr e) {
                        if (!e) return;
@@ -253,12 +253,11 @@ const typename Key::value_type& key_value() {
 
 namespace detail::run {
 
-/// What uk::run boots for App on Target/Net, computed at compile time.
-template <class App, class Target, class Net>
+/// What uk::run boots for App, given the devices on offer and the init
+/// jobs (hana tuples of hana::type), computed at compile time.
+template <class App, class Available, class Jobs>
 struct boot_plan {
-  static constexpr auto available = devices_for<Target, Net>;
-
-  using app_search = decltype(start_arguments<App, int>(available));
+  using app_search = decltype(start_arguments<App, int>(Available{}));
   static_assert(decltype(hana::is_just(app_search{}))::value,
                 "uk::run: App::start must be a static function returning asio::awaitable<int> whose "
                 "parameters (at most 4, any order) are devices of this configuration: its stack "
@@ -267,10 +266,11 @@ struct boot_plan {
 
   /// hana pairs (job type, its start arguments).
   static constexpr auto make_jobs() {
-    return hana::transform(init_for<Target>, [](auto job) {
+    return hana::transform(Jobs{}, [](auto job) {
       using job_type = typename decltype(job)::type;
-      using search = decltype(start_arguments<job_type, void>(devices_for<Target, Net>));
-      static_assert(decltype(hana::is_just(search{}))::value, "uk::run: an init job's start cannot be satisfied");
+      using search = decltype(start_arguments<job_type, void>(Available{}));
+      static_assert(decltype(hana::is_just(search{}))::value,
+                    "uk::run: an init job's start must return asio::awaitable<void> and take devices");
       return hana::make_pair(job, search{}.value());
     });
   }
@@ -284,15 +284,15 @@ struct boot_plan {
 
 }  // namespace detail::run
 
-/// Boots App on the configuration selected at compile time (UK_TARGET,
-/// UK_NET) and returns its exit status; see the top of this header.
-template <class App>
-int run(int argc, char** argv) {
+/// Boots App with the devices `available` offers and the init `jobs` (both
+/// hana tuples of hana::type, in dependency order), and returns its exit
+/// status. uk::run calls it with the configuration's devices_for and
+/// init_for; tests and new targets call it with their own.
+template <class App, class Available, class Jobs>
+int run_with(Available, Jobs, int argc, char** argv) {
   namespace hana = boost::hana;
   using namespace detail::run;
-  using target_type = selected_target;
-  using net_type = selected_net;
-  using plan = boot_plan<App, target_type, net_type>;
+  using plan = boot_plan<App, Available, Jobs>;
   using devices = typename plan::devices;
   using keys_type = typename plan::key_values;
 
@@ -314,7 +314,7 @@ int run(int argc, char** argv) {
     key_slot<key> = &keys.template get<key>();
   });
   log::apply(keys.template get<log::logs_key>());
-  log::debug(log::source::runtime, "{}: target {}, net {}", program, target_type::name, net_type::name);
+  log::debug(log::source::runtime, "{}: booting", program);
 
   boot_io_context io;
   boot<App, devices, keys_type> b{device_context{io.get_executor(), program}, keys};
@@ -332,6 +332,13 @@ int run(int argc, char** argv) {
   io.run();
   io.shutdown();  // destroy pending coroutines while the devices they refer to still exist
   return b.status;
+}
+
+/// Boots App on the configuration selected at compile time (UK_TARGET,
+/// UK_NET) and returns its exit status; see the top of this header.
+template <class App>
+int run(int argc, char** argv) {
+  return run_with<App>(devices_for<selected_target, selected_net>, init_for<selected_target>, argc, argv);
 }
 
 }  // namespace uk

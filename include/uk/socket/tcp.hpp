@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <utility>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "uk/concepts/tcp.hpp"
@@ -99,13 +99,22 @@ class tcp {
 
   /// Connects, or throws system_error: connection_refused, timed_out, ...
   asio::awaitable<tcp_flow> connect(ipv4_endpoint to, duration timeout) {
-    using namespace asio::experimental::awaitable_operators;
     asio::ip::tcp::socket s(executor_, asio::ip::tcp::v4());
     if (!bind_address_.is_unspecified()) s.bind(to_asio_tcp({bind_address_, 0}));
+    // The timer closes the socket when it fires, which aborts the connect.
+    bool timed_out = false;
     asio::steady_timer timer(executor_, timeout);
-    auto winner = co_await (s.async_connect(to_asio_tcp(to), asio::use_awaitable) ||
-                            timer.async_wait(asio::use_awaitable));
-    if (winner.index() == 1) throw boost::system::system_error(asio::error::timed_out, "connect");
+    timer.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;  // cancelled: the connect finished first
+      timed_out = true;
+      boost::system::error_code ignored;
+      s.close(ignored);
+    });
+    boost::system::error_code ec;
+    co_await s.async_connect(to_asio_tcp(to), asio::redirect_error(asio::use_awaitable, ec));
+    timer.cancel();
+    if (timed_out) ec = asio::error::timed_out;
+    if (ec) throw boost::system::system_error(ec, "connect");
     co_return tcp_flow(std::move(s));
   }
 

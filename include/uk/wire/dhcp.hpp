@@ -359,8 +359,12 @@ inline std::size_t emit(const repr& r, std::span<std::byte> out) noexcept {
   uk::detail::store_be32(p + field::siaddr, r.siaddr.value);
   uk::detail::store_be32(p + field::giaddr, r.giaddr.value);
   for (std::size_t i = 0; i < chaddr_length; ++i) p[field::chaddr + i] = std::byte{r.chaddr[i]};
-  std::memcpy(p + field::sname, r.sname.data(), r.sname.size());
-  std::memcpy(p + field::file, r.file.data(), r.file.size());
+  // (Not memcpy: an empty string_view may hold a null pointer.)
+  auto text = [](std::string_view s, std::byte* to) {
+    std::transform(s.begin(), s.end(), to, [](char c) { return static_cast<std::byte>(c); });
+  };
+  text(r.sname, p + field::sname);
+  text(r.file, p + field::file);
   uk::detail::store_be32(p + field::cookie, magic_cookie);
   std::byte* const end = detail::emit_options(r.options, p + options_offset);
   // RFC 2132 3.1: pad options (zeros) fill the rest.

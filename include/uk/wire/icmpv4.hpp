@@ -203,14 +203,15 @@ inline parse_result<view> parse(std::span<const std::byte> message) noexcept {
   return detail::view_access::make(message);
 }
 
-/// Echo request (type 8, code 0, RFC 792).
+/// Echo request (type 8, code 0, RFC 792). repr::from() does not keep a
+/// non-zero code (view::code() still shows it); emit() writes 0.
 struct echo_request {
   std::uint16_t identifier = 0;
   std::uint16_t sequence_number = 0;
   friend bool operator==(const echo_request&, const echo_request&) = default;
 };
 
-/// Echo reply (type 0, code 0, RFC 792).
+/// Echo reply (type 0, code 0, RFC 792); the code as for echo_request.
 struct echo_reply {
   std::uint16_t identifier = 0;
   std::uint16_t sequence_number = 0;
@@ -240,7 +241,9 @@ struct other_message {
 };
 
 /// The header fields of one message. The payload (echo data, the quoted
-/// datagram) is not part of it: it is the bytes after the header.
+/// datagram) is not part of it: it is the bytes after the header. Bits that
+/// RFC 792 calls unused (and the code of an echo) are written as zero and
+/// not kept by from(): view::rest_of_header() and view::code() show them.
 struct repr {
   std::variant<echo_request, echo_reply, destination_unreachable, time_exceeded, other_message>
       message;
@@ -313,12 +316,16 @@ inline std::size_t emit(const repr& r, std::span<std::byte> message) noexcept {
   assert(message.size() >= header_length);
   const detail::header_fields f =
       std::visit([](const auto& m) { return detail::fields_of(m); }, r.message);
+  // RFC 792: the checksum field counts as zero. The header words are summed
+  // from their values, the payload from the buffer (it starts at an even offset).
+  std::uint64_t sum = checksum::partial(message.subspan(header_length));
+  sum = checksum::add16(sum, static_cast<std::uint16_t>((f.type << 8) | f.code));
+  sum = checksum::add32(sum, f.rest_of_header);
   std::byte* p = message.data();
   p[detail::type_at] = static_cast<std::byte>(f.type);
   p[detail::code_at] = static_cast<std::byte>(f.code);
-  uk::detail::store_be16(p + detail::checksum_at, 0);  // zero while summing (RFC 792)
+  uk::detail::store_be16(p + detail::checksum_at, checksum::finish(sum));
   uk::detail::store_be32(p + detail::rest_of_header_at, f.rest_of_header);
-  uk::detail::store_be16(p + detail::checksum_at, checksum::compute(message));
   return header_length;
 }
 

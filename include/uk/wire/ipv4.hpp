@@ -273,24 +273,36 @@ inline std::size_t emit(const repr& r, std::span<std::byte> out) noexcept {
   assert(r.dscp < 64 && r.ecn < 4);
   assert(r.fragment_offset % 8 == 0);
   assert(r.total_length() <= max_total_length);
+  const auto version_ihl_tos =
+      static_cast<std::uint16_t>((version_number << 12) | ((min_header_length / 4) << 8) |
+                                 (r.dscp << 2) | r.ecn);
+  const auto total_length = static_cast<std::uint16_t>(r.total_length());
+  auto flags_fragment = static_cast<std::uint16_t>(r.fragment_offset / 8);
+  if (r.dont_fragment) flags_fragment |= detail::dont_fragment_flag;
+  if (r.more_fragments) flags_fragment |= detail::more_fragments_flag;
+  const auto ttl_protocol = static_cast<std::uint16_t>((r.ttl << 8) | r.protocol);
+  // The checksum is summed from the field values (RFC 1071 2: the sum of the
+  // 16-bit words, the checksum field counting as zero, RFC 791 3.1) rather
+  // than read back from the bytes just stored.
+  std::uint64_t sum = 0;
+  sum = checksum::add16(sum, version_ihl_tos);
+  sum = checksum::add16(sum, total_length);
+  sum = checksum::add16(sum, r.identification);
+  sum = checksum::add16(sum, flags_fragment);
+  sum = checksum::add16(sum, ttl_protocol);
+  sum = checksum::add32(sum, r.src.value);
+  sum = checksum::add32(sum, r.dst.value);
   std::byte* p = out.data();
   using uk::detail::store_be16;
   using uk::detail::store_be32;
-  p[detail::version_ihl_at] =
-      static_cast<std::byte>((version_number << 4) | (min_header_length / 4));
-  p[detail::tos_at] = static_cast<std::byte>((r.dscp << 2) | r.ecn);
-  store_be16(p + detail::total_length_at, static_cast<std::uint16_t>(r.total_length()));
+  store_be16(p + detail::version_ihl_at, version_ihl_tos);
+  store_be16(p + detail::total_length_at, total_length);
   store_be16(p + detail::identification_at, r.identification);
-  std::uint16_t flags_fragment = static_cast<std::uint16_t>(r.fragment_offset / 8);
-  if (r.dont_fragment) flags_fragment |= detail::dont_fragment_flag;
-  if (r.more_fragments) flags_fragment |= detail::more_fragments_flag;
   store_be16(p + detail::flags_fragment_at, flags_fragment);
-  p[detail::ttl_at] = static_cast<std::byte>(r.ttl);
-  p[detail::protocol_at] = static_cast<std::byte>(r.protocol);
-  store_be16(p + detail::checksum_at, 0);  // the field counts as zero while summing (RFC 791 3.1)
+  store_be16(p + detail::ttl_at, ttl_protocol);
+  store_be16(p + detail::checksum_at, checksum::finish(sum));
   store_be32(p + detail::src_at, r.src.value);
   store_be32(p + detail::dst_at, r.dst.value);
-  store_be16(p + detail::checksum_at, checksum::compute(out.first(min_header_length)));
   return min_header_length;
 }
 

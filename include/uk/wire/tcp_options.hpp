@@ -69,33 +69,54 @@ struct option {
   }
 };
 
+/// read_option() without the result wrapper: false for a malformed option
+/// (every failure is bad_option). The parsers' inner loop, kept free of
+/// std::variant so that it inlines well.
+constexpr bool read_option_into(std::span<const std::byte> rest, option& out) noexcept {
+  const auto kind = static_cast<option_kind>(std::to_integer<std::uint8_t>(rest[0]));
+  if (option::is_single_octet(kind)) {
+    out = option{kind, {}};
+    return true;
+  }
+  if (rest.size() < 2) return false;
+  const std::size_t length = std::to_integer<std::uint8_t>(rest[1]);
+  if (length < 2 || length > rest.size()) return false;
+  switch (kind) {
+    case option_kind::maximum_segment_size:
+      if (length != option_length::maximum_segment_size) return false;
+      break;
+    case option_kind::window_scale:
+      if (length != option_length::window_scale) return false;
+      break;
+    case option_kind::sack_permitted:
+      if (length != option_length::sack_permitted) return false;
+      break;
+    case option_kind::timestamps:
+      if (length != option_length::timestamps) return false;
+      break;
+    case option_kind::sack:
+      // RFC 2018 3: 8 * n + 2 octets for n blocks, at least one block; at
+      // most four fit in the option space, so no separate check for n <= 4.
+      if (length < option_length::sack_base + option_length::sack_block ||
+          (length - option_length::sack_base) % option_length::sack_block != 0) {
+        return false;
+      }
+      break;
+    default: break;  // unknown kinds: skipped by their length (RFC 9293 3.2, MUST-5)
+  }
+  out = option{kind, rest.subspan(2, length - 2)};
+  return true;
+}
+
 /// Reads the option at the start of `rest` (which must not be empty).
 /// bad_option when the length octet is missing, below 2 (RFC 9293 3.2,
 /// MUST-7: an illegal option length such as zero), runs past the option
 /// space, or does not match the length the option's RFC fixes.
 constexpr result<option, error> read_option(std::span<const std::byte> rest) noexcept {
   assert(!rest.empty());
-  const auto kind = static_cast<option_kind>(std::to_integer<std::uint8_t>(rest[0]));
-  if (option::is_single_octet(kind)) return option{kind, {}};
-  if (rest.size() < 2) return failure{error::bad_option};
-  const std::size_t length = std::to_integer<std::uint8_t>(rest[1]);
-  if (length < 2 || length > rest.size()) return failure{error::bad_option};
-  bool length_ok = true;
-  switch (kind) {
-    case option_kind::maximum_segment_size: length_ok = length == option_length::maximum_segment_size; break;
-    case option_kind::window_scale: length_ok = length == option_length::window_scale; break;
-    case option_kind::sack_permitted: length_ok = length == option_length::sack_permitted; break;
-    case option_kind::timestamps: length_ok = length == option_length::timestamps; break;
-    case option_kind::sack:
-      // RFC 2018 3: 8 * n + 2 octets for n blocks, at least one block; at
-      // most four fit in the option space, so no separate check for n <= 4.
-      length_ok = length >= option_length::sack_base + option_length::sack_block &&
-                  (length - option_length::sack_base) % option_length::sack_block == 0;
-      break;
-    default: break;  // unknown kinds: skipped by their length (RFC 9293 3.2, MUST-5)
-  }
-  if (!length_ok) return failure{error::bad_option};
-  return option{kind, rest.subspan(2, length - 2)};
+  option o;
+  if (!read_option_into(rest, o)) return failure{error::bad_option};
+  return o;
 }
 
 /// The options of a header, in wire order, EOL and NOP included. Iteration
@@ -131,10 +152,7 @@ class option_range {
     friend class option_range;
     constexpr explicit iterator(std::span<const std::byte> rest) noexcept : rest_(rest) { load(); }
     constexpr void load() noexcept {
-      if (rest_.empty()) return;
-      const auto next = read_option(rest_);
-      if (next) current_ = *next;
-      else rest_ = {};
+      if (!rest_.empty() && !read_option_into(rest_, current_)) rest_ = {};
     }
     std::span<const std::byte> rest_;
     option current_{};
@@ -196,11 +214,12 @@ struct options {
   }
 
   /// The octets emit_options() writes: always a multiple of 4, since each
-  /// option is laid on a 32-bit boundary with NOPs (RFC 7323 appendix A):
+  /// option is laid on a 32-bit boundary with NOPs (RFC 7323 appendix A).
+  /// In this order, the one Linux uses, so a Linux SYN is reproduced exactly:
   ///   MSS                      kind len mss mss                (4)
-  ///   window scale             NOP kind len shift              (4)
   ///   SACK-permitted + TS      kind len kind len tsval tsecr   (12)
   ///   TS alone                 NOP NOP kind len tsval tsecr    (12)
+  ///   window scale             NOP kind len shift              (4)
   ///   SACK-permitted alone     NOP NOP kind len                (4)
   ///   SACK, n blocks           NOP NOP kind len blocks         (4 + 8n)
   constexpr std::size_t length() const noexcept {
@@ -260,12 +279,12 @@ constexpr void apply_option(const option& o, options& out) noexcept {
 /// read_option() rejects; bytes after an EOL are padding and are not read.
 constexpr parse_result<options> parse_options(std::span<const std::byte> option_bytes) noexcept {
   options out;
+  option o;
   while (!option_bytes.empty()) {
-    const auto o = read_option(option_bytes);
-    if (!o) return failure{o.error()};
-    if (o->kind == option_kind::end_of_option_list) break;  // RFC 9293 3.2: the rest is padding
-    apply_option(*o, out);
-    option_bytes = option_bytes.subspan(o->wire_length());
+    if (!read_option_into(option_bytes, o)) return failure{error::bad_option};
+    if (o.kind == option_kind::end_of_option_list) break;  // RFC 9293 3.2: the rest is padding
+    apply_option(o, out);
+    option_bytes = option_bytes.subspan(o.wire_length());
   }
   return out;
 }
@@ -286,12 +305,6 @@ constexpr std::size_t emit_options(const options& o, std::span<std::byte> out) n
     detail::store_be16(p, *o.mss);
     p += 2;
   }
-  if (o.window_scale) {
-    nop();
-    kind(option_kind::window_scale);
-    put8(option_length::window_scale);
-    put8(*o.window_scale);
-  }
   if (o.timestamps) {
     if (o.sack_permitted) {
       kind(option_kind::sack_permitted);
@@ -305,7 +318,14 @@ constexpr std::size_t emit_options(const options& o, std::span<std::byte> out) n
     detail::store_be32(p, o.timestamps->tsval);
     detail::store_be32(p + 4, o.timestamps->tsecr);
     p += 8;
-  } else if (o.sack_permitted) {
+  }
+  if (o.window_scale) {
+    nop();
+    kind(option_kind::window_scale);
+    put8(option_length::window_scale);
+    put8(*o.window_scale);
+  }
+  if (o.sack_permitted && !o.timestamps) {
     nop();
     nop();
     kind(option_kind::sack_permitted);
