@@ -1,4 +1,6 @@
-// Prints and checks the composed types of each configuration in this version.
+// Prints and checks the composed types of each configuration in this version,
+// then boots an app that asks for every device of unix/socket. The nm test
+// runs on this binary: a unix build with the whole runtime holds no Qubes code.
 #include <uk/stack.hpp>
 
 #include <boost/core/demangle.hpp>
@@ -12,7 +14,17 @@ void print(const char* what) {
   std::printf("%-28s %s\n", what, boost::core::demangle(typeid(T).name()).c_str());
 }
 
-int main() {
+struct every_device_app {
+  template <uk::stack S, uk::lifecycle_device L, uk::clock C, uk::random_source R>
+  static boost::asio::awaitable<int> start(S& net, L&, C&, R& random) {
+    auto socket = co_await net.udp().bind(0);
+    std::printf("every device connected; UDP port %u bound; random %016llx\n", socket.local_port(),
+                static_cast<unsigned long long>(random()));
+    co_return 0;
+  }
+};
+
+int main(int argc, char** argv) {
   using socket_stack = uk::stack_for<uk::target::unix, uk::net::socket>;
   static_assert(std::is_same_v<socket_stack, uk::socket::stack>);
   static_assert(uk::stack<socket_stack>);
@@ -20,4 +32,5 @@ int main() {
   print<socket_stack>("stack_for<unix, socket>");
   print<decltype(uk::init_for<uk::target::unix>)>("init_for<unix>");
   print<decltype(uk::devices_for<uk::target::unix, uk::net::socket>)>("devices_for<unix, socket>");
+  return uk::run<every_device_app>(argc, argv);
 }

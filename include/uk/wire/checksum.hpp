@@ -140,7 +140,8 @@ inline u64x2 load128(const std::byte* p) noexcept {
 }
 
 /// Sum of n bytes at p as machine-order 16-bit words; folds like sum_scalar.
-/// At least as fast as sum_scalar from about 128 bytes on.
+/// At least as fast as sum_scalar from about 128 bytes on. Not inlined, so
+/// that callers' short-buffer path stays small.
 ///
 /// Each 64-bit lane word w is h * 2^32 + l (h, l its 32-bit halves). Per
 /// lane the loop keeps `all`, the sum of the w modulo 2^64, and `high`, the
@@ -149,7 +150,7 @@ inline u64x2 load128(const std::byte* p) noexcept {
 /// the sum of the l modulo 2^64, which is exact as that sum is below 2^58 too. The
 /// wanted sum of the 32-bit halves is (sum of l) + (sum of h): two additions
 /// and one shift per 16 bytes, and no carry in the loop.
-inline std::uint64_t sum_vector(const std::byte* p, std::size_t n) noexcept {
+[[gnu::noinline]] inline std::uint64_t sum_vector(const std::byte* p, std::size_t n) noexcept {
   constexpr std::size_t block = std::size_t{1} << 30;  // bytes; a multiple of 64
   std::uint64_t total = 0;
   while (n >= 16) {
@@ -189,7 +190,7 @@ inline std::uint64_t sum_vector(const std::byte* p, std::size_t n) noexcept {
 
 #if UK_WIRE_CHECKSUM_AVX2
 /// sum_vector with four 64-bit lanes per vector; call only if cpu_has_avx2().
-__attribute__((target("avx2"))) inline std::uint64_t sum_avx2(const std::byte* p, std::size_t n) noexcept {
+[[gnu::noinline, gnu::target("avx2")]] inline std::uint64_t sum_avx2(const std::byte* p, std::size_t n) noexcept {
   typedef std::uint64_t u64x4 __attribute__((vector_size(32)));
   constexpr std::size_t block = std::size_t{1} << 30;  // bytes: 2^25 words per lane, a multiple of 128
   std::uint64_t total = 0;
@@ -288,7 +289,12 @@ constexpr std::uint16_t finish(std::uint64_t sum) noexcept {
 }
 
 /// The checksum of one buffer (host-order value to store big-endian).
-constexpr std::uint16_t compute(std::span<const std::byte> data) noexcept { return finish(partial(data)); }
+constexpr std::uint16_t compute(std::span<const std::byte> data) noexcept {
+  if (std::is_constant_evaluated()) return finish(partial(data));
+  // finish(partial(data)) without folding twice: the folded sum is already 16 bits.
+  return static_cast<std::uint16_t>(
+      ~detail::to_network_order(detail::fold64(detail::sum(data.data(), data.size()))));
+}
 
 /// A received header or segment verifies when the sum over it, checksum
 /// field included, folds to 0xffff (RFC 1071 section 1 (3)).

@@ -168,7 +168,7 @@ class view {
   }
   /// quoted() parsed with ipv4::parse_quoted(): header fields validated, the
   /// total length not checked against the quote. Precondition: quotes_datagram().
-  parse_result<ipv4::view> quoted_datagram(
+  constexpr parse_result<ipv4::view> quoted_datagram(
       ipv4::checksum_check check = ipv4::checksum_check::verify) const noexcept {
     return ipv4::parse_quoted(quoted(), check);
   }
@@ -195,7 +195,7 @@ class view_access {
 
 /// Parses one ICMP message: `message` is the whole IP payload (after
 /// reassembly), since the checksum covers all of it (RFC 792).
-inline parse_result<view> parse(std::span<const std::byte> message) noexcept {
+constexpr parse_result<view> parse(std::span<const std::byte> message) noexcept {
   if (message.size() < header_length) return failure{error::truncated};
   // RFC 792: "the 16-bit one's complement of the one's complement sum of the
   // ICMP message starting with the ICMP Type"; RFC 1122 3.2.2 via 3.2.1.2.
@@ -312,7 +312,7 @@ constexpr header_fields fields_of(const other_message& m) noexcept {
 /// (echo data, quoted datagram) right after the header, and `message` is
 /// exactly the ICMP message, header and payload (RFC 792). Returns 8.
 /// Precondition: message.size() >= 8.
-inline std::size_t emit(const repr& r, std::span<std::byte> message) noexcept {
+constexpr std::size_t emit(const repr& r, std::span<std::byte> message) noexcept {
   assert(message.size() >= header_length);
   const detail::header_fields f =
       std::visit([](const auto& m) { return detail::fields_of(m); }, r.message);

@@ -92,8 +92,8 @@ enum class total_length_rule : bool { within_buffer, quoted };
 
 class view;
 namespace detail {
-inline parse_result<view> parse_checked(std::span<const std::byte> bytes, checksum_check check,
-                                        total_length_rule rule) noexcept;
+constexpr parse_result<view> parse_checked(std::span<const std::byte> bytes, checksum_check check,
+                                           total_length_rule rule) noexcept;
 }  // namespace detail
 
 /// A validated IPv4 datagram: the header and the payload up to `total length`
@@ -156,8 +156,9 @@ class view {
   constexpr bool payload_is_complete() const noexcept { return bytes_.size() == total_length(); }
 
  private:
-  friend parse_result<view> detail::parse_checked(std::span<const std::byte>, checksum_check,
-                                                  detail::total_length_rule) noexcept;
+  friend constexpr parse_result<view> detail::parse_checked(std::span<const std::byte>,
+                                                            checksum_check,
+                                                            detail::total_length_rule) noexcept;
 
   constexpr explicit view(std::span<const std::byte> datagram) noexcept : bytes_(datagram) {}
   constexpr std::uint8_t octet(std::size_t at) const noexcept {
@@ -175,8 +176,8 @@ class view {
 
 namespace detail {
 /// The checks shared by parse() and parse_quoted(); see the file comment.
-inline parse_result<view> parse_checked(std::span<const std::byte> bytes, checksum_check check,
-                                        total_length_rule rule) noexcept {
+constexpr parse_result<view> parse_checked(std::span<const std::byte> bytes, checksum_check check,
+                                           total_length_rule rule) noexcept {
   // RFC 1812 5.2.2 item 1: room for the minimum legal header.
   if (bytes.size() < min_header_length) return failure{error::truncated};
   const std::uint8_t version_ihl = detail::byte_at(bytes, detail::version_ihl_at);
@@ -208,8 +209,8 @@ inline parse_result<view> parse_checked(std::span<const std::byte> bytes, checks
 
 /// Parses a received datagram: the header and `total length` bytes must be
 /// in `bytes`; anything after them (link-layer padding) is ignored.
-inline parse_result<view> parse(std::span<const std::byte> bytes,
-                                checksum_check check = checksum_check::verify) noexcept {
+constexpr parse_result<view> parse(std::span<const std::byte> bytes,
+                                   checksum_check check = checksum_check::verify) noexcept {
   return detail::parse_checked(bytes, check, detail::total_length_rule::within_buffer);
 }
 
@@ -217,8 +218,12 @@ inline parse_result<view> parse(std::span<const std::byte> bytes,
 /// RFC 1812 4.3.2.3 lets a router quote more than 8 data bytes): every
 /// header field is validated as by parse(), but the total length may exceed
 /// the quote. payload() is whatever was quoted, up to the total length.
-inline parse_result<view> parse_quoted(std::span<const std::byte> quoted,
-                                       checksum_check check = checksum_check::verify) noexcept {
+/// A quote's checksum does not always verify: Linux updates the timestamp
+/// option of a datagram it delivers locally (RFC 791 3.1, overflow count)
+/// without a new checksum, then quotes it (tests/data/kernel_icmp_errors.pcap
+/// frame 10). A caller that wants such errors passes checksum_check::skip.
+constexpr parse_result<view> parse_quoted(std::span<const std::byte> quoted,
+                                          checksum_check check = checksum_check::verify) noexcept {
   return detail::parse_checked(quoted, check, detail::total_length_rule::quoted);
 }
 
@@ -268,14 +273,13 @@ struct repr {
 /// after it before or after this call. Returns 20.
 /// Preconditions: out.size() >= 20, dscp < 64, ecn < 4, fragment_offset a
 /// multiple of 8, total_length() <= 65535.
-inline std::size_t emit(const repr& r, std::span<std::byte> out) noexcept {
+constexpr std::size_t emit(const repr& r, std::span<std::byte> out) noexcept {
   assert(out.size() >= min_header_length);
   assert(r.dscp < 64 && r.ecn < 4);
   assert(r.fragment_offset % 8 == 0);
   assert(r.total_length() <= max_total_length);
-  const auto version_ihl_tos =
-      static_cast<std::uint16_t>((version_number << 12) | ((min_header_length / 4) << 8) |
-                                 (r.dscp << 2) | r.ecn);
+  const auto version_ihl_tos = static_cast<std::uint16_t>(
+      (version_number << 12) | ((min_header_length / 4) << 8) | (r.dscp << 2) | r.ecn);
   const auto total_length = static_cast<std::uint16_t>(r.total_length());
   auto flags_fragment = static_cast<std::uint16_t>(r.fragment_offset / 8);
   if (r.dont_fragment) flags_fragment |= detail::dont_fragment_flag;
@@ -311,7 +315,7 @@ inline std::size_t emit(const repr& r, std::span<std::byte> out) noexcept {
 /// incrementally instead of recomputing it (RFC 1624 section 3, eq. 3; RFC
 /// 1812 5.3.1 allows this). The TTL shares its 16-bit word with the protocol.
 /// Precondition: header.size() >= 20 (e.g. a mutable copy of a parsed header).
-inline void set_ttl(std::span<std::byte> header, std::uint8_t ttl) noexcept {
+constexpr void set_ttl(std::span<std::byte> header, std::uint8_t ttl) noexcept {
   assert(header.size() >= min_header_length);
   std::byte* p = header.data();
   const std::uint16_t old_word = uk::detail::load_be16(p + detail::ttl_at);

@@ -133,10 +133,11 @@ class view {
   }
   /// Every option in wire order, NOP and EOL included.
   constexpr option_range raw_options() const noexcept { return option_range{option_bytes()}; }
-  /// The options decoded (parse() validated them).
+  /// The options decoded (parse() validated them; over unchecked bytes,
+  /// decoding stops at the first malformed option).
   constexpr tcp::options options() const noexcept {
     tcp::options out;
-    for (const option& o : raw_options()) apply_option(o, out);
+    decode_options(option_bytes(), out);
     return out;
   }
 
@@ -185,8 +186,10 @@ inline parse_result<view> parse(std::span<const std::byte> segment, ipv4_address
   if (!checksum::verifies(segment, pseudo_header_sum(source, destination, tcp_length))) {
     return failure{error::bad_checksum};
   }
-  const auto options = parse_options(segment.subspan(min_header_length, offset_words * 4 - min_header_length));
-  if (!options) return failure{options.error()};
+  tcp::options options;
+  if (!decode_options(segment.subspan(min_header_length, offset_words * 4 - min_header_length), options)) {
+    return failure{error::bad_option};
+  }
   return view{segment};
 }
 

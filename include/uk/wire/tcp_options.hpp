@@ -274,18 +274,26 @@ constexpr void apply_option(const option& o, options& out) noexcept {
   }
 }
 
+/// Validates and decodes the option bytes of a header into `out`: false at
+/// the first malformed option (see read_option_into), leaving `out` partly
+/// filled. Bytes after an EOL are padding and are not read (RFC 9293 3.2).
+constexpr bool decode_options(std::span<const std::byte> option_bytes, options& out) noexcept {
+  option o;
+  while (!option_bytes.empty()) {
+    if (!read_option_into(option_bytes, o)) return false;
+    if (o.kind == option_kind::end_of_option_list) break;  // RFC 9293 3.2: the rest is padding
+    apply_option(o, out);
+    option_bytes = option_bytes.subspan(o.wire_length());
+  }
+  return true;
+}
+
 /// Validates and decodes the option bytes of a header (the octets between the
 /// fixed 20-byte header and Data Offset * 4). bad_option for any option that
 /// read_option() rejects; bytes after an EOL are padding and are not read.
 constexpr parse_result<options> parse_options(std::span<const std::byte> option_bytes) noexcept {
   options out;
-  option o;
-  while (!option_bytes.empty()) {
-    if (!read_option_into(option_bytes, o)) return failure{error::bad_option};
-    if (o.kind == option_kind::end_of_option_list) break;  // RFC 9293 3.2: the rest is padding
-    apply_option(o, out);
-    option_bytes = option_bytes.subspan(o.wire_length());
-  }
+  if (!decode_options(option_bytes, out)) return failure{error::bad_option};
   return out;
 }
 

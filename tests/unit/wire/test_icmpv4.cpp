@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -75,6 +76,20 @@ std::vector<std::byte> quote_of_udp_datagram() {
 
 }  // namespace
 
+// parse and emit are usable in constant expressions.
+constexpr std::array<std::byte, 12> constexpr_echo = [] {
+  std::array<std::byte, 12> m{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
+                              std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0},
+                              std::byte{'p'}, std::byte{'i'}, std::byte{'n'}, std::byte{'g'}};
+  icmpv4::emit({icmpv4::echo_request{0x1234, 7}}, m);
+  return m;
+}();
+constexpr auto constexpr_parsed_echo = icmpv4::parse(constexpr_echo);
+static_assert(constexpr_parsed_echo.has_value());
+static_assert(constexpr_parsed_echo->sequence_number() == 7);
+static_assert(icmpv4::repr::from(*constexpr_parsed_echo) ==
+              icmpv4::repr{icmpv4::echo_request{0x1234, 7}});
+
 TEST_CASE("RFC 792 echo: a kernel echo request and its reply", "[wire][icmpv4][kernel]") {
   // kernel_arp_icmp.pcap frames 5 and 6: ping -p 75, id 0x1333, seq 1.
   const auto file = icmp_capture("kernel_arp_icmp.pcap");
@@ -126,7 +141,8 @@ TEST_CASE("RFC 792: the checksum covers the whole message, so a fragment alone f
   REQUIRE(file.packets.size() == 14);
   std::vector<std::byte> message(3008);
   for (std::size_t frame : {7, 8, 9}) {
-    const auto ip = ipv4::parse(std::span<const std::byte>(file.packets[frame - 1].data).subspan(14));
+    const auto ip =
+        ipv4::parse(std::span<const std::byte>(file.packets[frame - 1].data).subspan(14));
     REQUIRE(ip);
     REQUIRE(ip->fragment_offset() + ip->payload().size() <= message.size());
     std::copy(ip->payload().begin(), ip->payload().end(), message.begin() + ip->fragment_offset());
@@ -473,4 +489,28 @@ TEST_CASE("RFC 792: the errors quote a datagram, echo messages do not", "[wire][
     CHECK_FALSE(v->is_echo());
     CHECK(v->quoted().size() == 28);
   }
+}
+
+TEST_CASE("RFC 792: every whole ICMP message the Linux kernel sent parses and verifies",
+          "[wire][icmpv4][kernel]") {
+  int count = 0;
+  for (const char* name : {"kernel_arp_icmp.pcap", "kernel_icmp_errors.pcap"}) {
+    for (const auto& frame : icmp_capture(name).packets) {
+      if (frame.data.size() <= 14 || frame.data[12] != std::byte{0x08} ||
+          frame.data[13] != std::byte{0x00})
+        continue;
+      const auto ip = ipv4::parse(std::span<const std::byte>(frame.data).subspan(14));
+      REQUIRE(ip);
+      if (ip->protocol() != ipv4::protocol_number::icmp || ip->is_fragment()) continue;
+      INFO(name << " frame of " << frame.data.size() << " bytes");
+      const auto v = icmpv4::parse(ip->payload());
+      REQUIRE(v);
+      CHECK((v->is_echo() || v->quotes_datagram()));
+      if (v->quotes_datagram()) CHECK(v->quoted_datagram(ipv4::checksum_check::skip));
+      ++count;
+    }
+  }
+  // First file: 2 echo requests and their replies (the fragmented ping is
+  // skipped); second file: 5 errors and the echo request of one of them.
+  CHECK(count == 10);
 }

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -73,6 +74,24 @@ bool is_ipv4_frame(const uk::test::pcap_packet& frame) {
 }
 
 }  // namespace
+
+// parse and emit are usable in constant expressions.
+constexpr std::array<std::byte, 20> constexpr_header = [] {
+  ipv4::repr r;
+  r.src = ipv4_address::from_octets(192, 0, 2, 1);
+  r.dst = ipv4_address::from_octets(192, 0, 2, 2);
+  r.protocol = ipv4::protocol_number::tcp;
+  r.dont_fragment = true;
+  std::array<std::byte, 20> out{};
+  ipv4::emit(r, out);
+  return out;
+}();
+constexpr auto constexpr_parsed = ipv4::parse(constexpr_header);
+static_assert(constexpr_parsed.has_value());
+static_assert(constexpr_parsed->protocol() == ipv4::protocol_number::tcp);
+static_assert(constexpr_parsed->dont_fragment());
+constexpr auto constexpr_truncated = ipv4::parse(std::span(constexpr_header).first(19));
+static_assert(constexpr_truncated.error() == error::truncated);
 
 TEST_CASE("RFC 791 3.1: every header field of a datagram is read", "[wire][ipv4]") {
   const auto d = sample_datagram();
@@ -463,7 +482,8 @@ TEST_CASE("RFC 791 3.1: every IPv4 packet the Linux kernel sent parses and verif
   CHECK(count == 20);
 }
 
-TEST_CASE("RFC 791 3.1: a kernel echo request has the fields tshark shows", "[wire][ipv4][kernel]") {
+TEST_CASE("RFC 791 3.1: a kernel echo request has the fields tshark shows",
+          "[wire][ipv4][kernel]") {
   // kernel_arp_icmp.pcap frame 5: ping 192.0.2.1 -> 192.0.2.2, DF, id 0x5824.
   const auto file = capture("kernel_arp_icmp.pcap");
   REQUIRE(file.packets.size() == 14);
@@ -521,8 +541,9 @@ TEST_CASE("RFC 791 3.2: the kernel's fragments of ping -s 3000 carry id, MF and 
     std::uint16_t total_length;
     std::uint16_t checksum;
   };
-  for (const expected e : {expected{7, true, 0, 1500, 0x78f8}, expected{8, true, 1480, 1500, 0x783f},
-                           expected{9, false, 2960, 68, 0x9d1e}}) {
+  for (const expected e :
+       {expected{7, true, 0, 1500, 0x78f8}, expected{8, true, 1480, 1500, 0x783f},
+        expected{9, false, 2960, 68, 0x9d1e}}) {
     INFO("frame " << e.frame);
     const auto v = ipv4::parse(ip_in_frame(file.packets[e.frame - 1]));
     REQUIRE(v);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -723,4 +724,22 @@ TEST_CASE("RFC 9293 3.1: parse(emit(x)) == x for 1000 random segments with rando
   }
   CHECK(with_sack > 100);
   CHECK(with_all > 20);
+}
+
+TEST_CASE("RFC 9293 3.1: options emit and parse in constant expressions", "[tcp][options]") {
+  constexpr tcp::options decoded = [] {
+    tcp::options o;
+    o.mss = 1460;
+    o.window_scale = 15;
+    o.timestamps = tcp::timestamps_option{1, 2};
+    o.add_sack({3, 4});
+    std::array<std::byte, 40> bytes{};
+    tcp::emit_options(o, bytes);
+    return tcp::parse_options(std::span<const std::byte>(bytes).first(o.length())).value();
+  }();
+  static_assert(decoded.mss == 1460);
+  static_assert(decoded.window_scale == 15 && decoded.window_scale_clamped() == 14);
+  static_assert(decoded.timestamps == tcp::timestamps_option{1, 2});
+  static_assert(decoded.sack_count == 1 && decoded.sack_blocks[0] == tcp::sack_block{3, 4});
+  CHECK(decoded.length() == 4 + 12 + 4 + 12);
 }
