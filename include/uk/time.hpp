@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include "uk/delegate.hpp"
+
 namespace uk {
 
 using duration = std::chrono::nanoseconds;
@@ -24,5 +26,17 @@ using instant = boot_epoch::time_point;
 
 /// An instant later than every other: "no deadline".
 inline constexpr instant never = instant::max();
+
+/// How a layer reads the time: a reference to a clock's now(), the hosted
+/// clock in a program, a virtual clock in tests. Layers read it once per
+/// event and pass `now` to their sans-IO cores.
+using clock_ref = delegate<instant()>;
+
+// Layers with timers follow one convention:
+//   instant poll(instant now)   does the work due at `now` (retransmissions,
+//                               expiries) and returns when it next needs to be
+//                               polled (uk::never when nothing is pending).
+// The runtime arms one timer for the earliest deadline of the whole stack and
+// polls again after every batch of received frames and every send.
 
 }  // namespace uk

@@ -3,11 +3,18 @@
 #
 # Two network namespaces joined by a veth pair, nothing routed outside them.
 # Writes, next to this script:
-#   kernel_arp_icmp.pcap  ARP request/reply (arping), ICMP echo small, a
-#                         fragmented echo (ping -s 3000) and a DF echo that fits
-#                         (ping -M do -s 1400): untagged Ethernet II frames.
+#   kernel_arp_icmp.pcap  14 untagged Ethernet II frames, 02:00:00:00:00:01
+#                         (192.0.2.1) <-> 02:00:00:00:00:02 (192.0.2.2):
+#                         1-2 arping's ARP request (target MAC ff:..:ff) and
+#                         the reply; 3-4 the kernel's own request (target MAC
+#                         zero) and reply; 5-6 a small ICMP echo and reply;
+#                         7-12 ping -s 3000, three IPv4 fragments each way;
+#                         13-14 ping -M do -s 1400 (DF set, fits in 1500).
 # (No 802.1Q capture: this machine's kernel has no vlan link type; the VLAN
 # tests build tagged frames by hand.)
+# The unit tests of ethernet, arp, checksum, ipv4 and icmpv4 assert fields of
+# this capture (sizes, IP identifications, checksums, ICMP ids): re-running
+# the script writes new values, and those tests must then be updated.
 # Needs root, iproute2, iputils ping/arping and tshark. Usage: capture_link.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -18,6 +18,7 @@ using ethernet_handler = delegate<void(mac_address source, frame payload)>;
 ///                                      `fill` writes at most `size` payload bytes
 ///   e.set_receiver(type, h)            payloads of frames of ethertype `type`
 ///                                      addressed to us go to `h`; others are dropped and counted
+///   e.counters()                       frames in and out, drops by reason
 template <class E>
 concept ethernet_layer = requires(E& e, const E& ce, mac_address dst, std::uint16_t type, std::size_t size,
                                   frame_filler fill, ethernet_handler h) {
@@ -25,6 +26,7 @@ concept ethernet_layer = requires(E& e, const E& ce, mac_address dst, std::uint1
   { ce.mtu() } -> std::convertible_to<std::size_t>;
   { e.transmit(dst, type, size, fill) } -> std::same_as<bool>;
   { e.set_receiver(type, h) } -> std::same_as<void>;
+  ce.counters();
 };
 
 }  // namespace uk

@@ -10,7 +10,8 @@ namespace uk::wire {
 
 enum class error {
   truncated,          ///< the buffer ends before the header or a length field says it should
-  bad_length,         ///< a length field is impossible (smaller than the header, larger than the buffer)
+  bad_length,         ///< a length field is impossible (smaller than the minimum the format allows);
+                      ///< a length that runs past the buffer is `truncated`
   bad_version,        ///< a version field other than the one this format defines
   bad_checksum,       ///< the checksum does not verify
   bad_option,         ///< an option is malformed (bad length, truncated, overlong)

@@ -8,10 +8,10 @@
 // parse() checks what every message must satisfy:
 //   fewer than 8 bytes ......................... truncated
 //   checksum over the message does not verify .. bad_checksum
-// and nothing type-specific: a message of a type this header has no repr
-// for (redirect, timestamp...) still parses, so the caller can count it
-// before it discards it (RFC 1122 3.2.2: unknown types MUST be silently
-// discarded). The type-specific accessors (identifier(), next_hop_mtu(),
+// and nothing type-specific: a message of any type parses (one without a
+// repr of its own, e.g. redirect or timestamp, becomes other_message), so the
+// caller can count it before it discards it (RFC 1122 3.2.2: unknown types
+// MUST be silently discarded). The type-specific accessors (identifier(), next_hop_mtu(),
 // quoted()...) have the message type as a precondition.
 //
 // The errors (destination unreachable, time exceeded, and the other RFC 792
@@ -197,8 +197,9 @@ class view_access {
 /// reassembly), since the checksum covers all of it (RFC 792).
 constexpr parse_result<view> parse(std::span<const std::byte> message) noexcept {
   if (message.size() < header_length) return failure{error::truncated};
-  // RFC 792: "the 16-bit one's complement of the one's complement sum of the
-  // ICMP message starting with the ICMP Type"; RFC 1122 3.2.2 via 3.2.1.2.
+  // RFC 792: the checksum is "the 16-bit one's complement of the one's
+  // complement sum of the ICMP message starting with the ICMP Type". Verified
+  // on every receive (a lesson of mirage-tcpip #217).
   if (!checksum::verifies(message)) return failure{error::bad_checksum};
   return detail::view_access::make(message);
 }

@@ -73,6 +73,7 @@ struct option {
 /// (every failure is bad_option). The parsers' inner loop, kept free of
 /// std::variant so that it inlines well.
 constexpr bool read_option_into(std::span<const std::byte> rest, option& out) noexcept {
+  assert(!rest.empty());
   const auto kind = static_cast<option_kind>(std::to_integer<std::uint8_t>(rest[0]));
   if (option::is_single_octet(kind)) {
     out = option{kind, {}};
@@ -145,7 +146,8 @@ class option_range {
       return i.rest_.empty();
     }
     friend constexpr bool operator==(const iterator& a, const iterator& b) noexcept {
-      return a.rest_.data() == b.rest_.data() && a.rest_.size() == b.rest_.size();
+      if (a.rest_.empty() || b.rest_.empty()) return a.rest_.empty() == b.rest_.empty();
+      return a.rest_.data() == b.rest_.data();
     }
 
    private:

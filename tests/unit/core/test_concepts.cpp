@@ -53,6 +53,8 @@ struct ethernet_double {
   std::size_t mtu() const { return 1500; }
   bool transmit(uk::mac_address, std::uint16_t, std::size_t, uk::frame_filler) { return true; }
   void set_receiver(std::uint16_t, uk::ethernet_handler) {}
+  const uk::netif_counters& counters() const { return counters_; }
+  uk::netif_counters counters_;
 };
 
 struct arp_double {
@@ -63,6 +65,8 @@ struct arp_double {
   }
   void add_static(uk::ipv4_address ip, uk::mac_address mac) { table[ip] = mac; }
   bool transmit(uk::ipv4_address ip, std::uint16_t, std::size_t, uk::frame_filler) { return table.contains(ip); }
+  uk::instant poll(uk::instant) { return uk::never; }
+  int counters() const { return 0; }
   std::map<uk::ipv4_address, uk::mac_address> table;
 };
 
@@ -72,6 +76,14 @@ struct ipv4_double {
   std::size_t mtu() const { return 1480; }
   bool transmit(uk::ipv4_address, std::uint8_t, std::size_t, uk::frame_filler) { return true; }
   void set_receiver(std::uint8_t, uk::ipv4_handler) {}
+  uk::instant poll(uk::instant now) { return now + std::chrono::seconds(1); }
+  int counters() const { return 0; }
+};
+
+struct static_config_double {
+  std::optional<uk::ipv4_prefix> address() const { return uk::ipv4_prefix::parse("10.137.0.5/32"); }
+  std::optional<uk::ipv4_address> gateway() const { return uk::ipv4_address::parse("10.137.0.1"); }
+  void set_change_handler(uk::delegate<void()>) {}
 };
 
 struct icmpv4_double {
@@ -204,6 +216,7 @@ TEST_CASE("module types: each test double satisfies its concept") {
   STATIC_REQUIRE(uk::ethernet_layer<ethernet_double>);
   STATIC_REQUIRE(uk::arp_layer<arp_double>);
   STATIC_REQUIRE(uk::ipv4_layer<ipv4_double>);
+  STATIC_REQUIRE(uk::ipv4_config<static_config_double>);
   STATIC_REQUIRE(uk::icmpv4_layer<icmpv4_double>);
   STATIC_REQUIRE(uk::udp_socket<udp_socket_double>);
   STATIC_REQUIRE(uk::udp_layer<udp_double>);

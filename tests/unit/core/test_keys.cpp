@@ -404,6 +404,10 @@ TEST_CASE("keys::distinct: names, short names and --no-FLAG must be distinct", "
   STATIC_REQUIRE_FALSE(uk::keys::distinct<interface_key, mac_key, interface_key>());  // listed twice
   STATIC_REQUIRE_FALSE(uk::keys::distinct<pcap_key, no_pcap_key>());  // --no-pcap is taken
   STATIC_REQUIRE(uk::keys::distinct<interface_key, no_pcap_key>());    // fine without the flag
+  // Each is a valid key on its own.
+  CHECK(uk::key_values<interface_again_key>::defaults().get<interface_again_key>() == "tap1");
+  CHECK(uk::key_values<short_i_key>::defaults().get<short_i_key>() == "x");
+  CHECK(uk::key_values<no_pcap_key>::defaults().get<no_pcap_key>() == "x");
 }
 
 TEST_CASE("unique_key_values_t drops repeated key types, keeping the first", "[keys]") {

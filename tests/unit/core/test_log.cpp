@@ -88,7 +88,8 @@ std::string spec_error(std::string_view text) {
 }  // namespace
 
 template <>
-struct fmt::formatter<counted> : fmt::formatter<std::string_view> {
+struct fmt::formatter<counted> {
+  constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
   auto format(const counted&, format_context& ctx) const {
     ++counted::formatted;
     return fmt::format_to(ctx.out(), "counted");
@@ -237,7 +238,7 @@ TEST_CASE("log: the sink gets one whole line per message", "[log][sink]") {
   const capture_logs guard;
   ulog::apply(parsed("debug"));
   ulog::info(source::app, "hello");
-  ulog::error(source::tcp, "refused {}:{}", uk::ipv4_address::from_octets(10, 0, 0, 1), 80);
+  ulog::error(source::tcp, "refused {}.{}.{}.{}:{}", 10, 0, 0, 1, 80);
   ulog::warning(source::qubes_db, "{} entries", 3);
   ulog::debug(source::runtime, "{:>4}|", "x");
   ulog::message(source::dhcp, level::info, "lease {}s", 3600);
