@@ -36,6 +36,7 @@
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -49,6 +50,7 @@
 #include <fmt/format.h>
 
 #include "uk/detail/did_you_mean.hpp"
+#include "uk/detail/key_help.hpp"
 #include "uk/detail/key_parsers.hpp"
 #include "uk/result.hpp"
 
@@ -250,6 +252,8 @@ template <class... Keys>
 using unique_key_values_t = typename detail::unique_keys<key_values<>, Keys...>::type;
 
 /// The values of a set of keys: every key at its default, then what argv gave.
+/// (A default-constructed key_values holds value-initialized values, not the
+/// keys' defaults: start from defaults() or parse_keys.)
 template <class... Keys>
 class key_values {
   static_assert((keys::check_key<Keys>() && ...));
@@ -306,103 +310,12 @@ class key_values {
 
 namespace detail {
 
-/// What the parser needs to know about one key, without its type.
-struct key_info {
-  std::string_view name;
-  char short_name;
-  bool flag;
-  bool required;
-  std::string_view group;
-  std::string_view doc;
-  std::string_view metavar;
-  std::optional<std::string_view> default_text;  // nullopt: none (optional) or required
-};
-
 template <class K>
 constexpr key_info info_of() {
   std::optional<std::string_view> default_text;
   if constexpr (keys::has_default_text<K>) default_text = K::default_text;
   return {K::name,     keys::short_name<K>(), keys::is_flag<K>, keys::is_required<K>,
           K::group,    K::doc,                key_metavar<K>(), default_text};
-}
-
-inline constexpr std::size_t help_width = 100;   // docs wrap before this column
-inline constexpr std::size_t max_doc_column = 40;  // a longer "--key=VALUE" gets a line of its own
-
-/// Appends `words` wrapped at help_width, every line starting at `column`;
-/// the first line continues `out`'s last line, which has `used` characters.
-inline void append_wrapped(std::string& out, std::size_t used, std::size_t column, std::string_view words) {
-  std::size_t at = used;
-  bool first_word = true;
-  while (!words.empty()) {
-    const std::size_t space = words.find(' ');
-    const std::string_view word = words.substr(0, space);
-    words = space == std::string_view::npos ? std::string_view{} : words.substr(space + 1);
-    if (word.empty()) continue;
-    if (!first_word && at + 1 + word.size() > help_width) {
-      out += '\n';
-      out.append(column, ' ');
-      at = column;
-    } else if (!first_word) {
-      out += ' ';
-      ++at;
-    }
-    out += word;
-    at += word.size();
-    first_word = false;
-  }
-  out += '\n';
-}
-
-inline std::string help_text(std::string_view program, std::span<const key_info> keys) {
-  const bool h_is_help =
-      std::none_of(keys.begin(), keys.end(), [](const key_info& k) { return k.short_name == 'h'; });
-  struct entry {
-    std::string_view group;
-    std::string left;
-    std::string doc;
-  };
-  std::vector<entry> entries;
-  for (const auto& k : keys) {
-    std::string left = k.short_name != '\0' ? fmt::format("  -{}, ", k.short_name) : std::string(6, ' ');
-    left += k.flag ? fmt::format("--[no-]{}", k.name) : fmt::format("--{}={}", k.name, k.metavar);
-    std::string doc(k.doc);
-    if (k.required) doc += " (required)";
-    else if (!k.default_text) doc += " (default: none)";
-    else if (k.default_text->empty()) doc += " (default: '')";
-    else doc += fmt::format(" (default: {})", *k.default_text);
-    entries.push_back({k.group, std::move(left), std::move(doc)});
-  }
-  entries.push_back({"help", h_is_help ? "  -h, --help" : "      --help",
-                     "Show this help and exit with code 63. A usage error exits with code 64."});
-
-  // Docs start 3 columns after the widest "--key=VALUE" that fits before max_doc_column.
-  std::size_t widest = 0;
-  for (const auto& e : entries)
-    if (e.left.size() + 3 <= max_doc_column) widest = std::max(widest, e.left.size());
-  const std::size_t column = widest + 3;
-
-  std::vector<std::string_view> groups;  // in order of first appearance
-  for (const auto& e : entries)
-    if (std::find(groups.begin(), groups.end(), e.group) == groups.end()) groups.push_back(e.group);
-
-  std::string out = fmt::format("Usage: {} [--KEY=VALUE]...\n", program);
-  out += "Keys are given as --key=VALUE, --key VALUE or -k VALUE; flags as --flag or --no-flag.\n";
-  for (const auto group : groups) {
-    out += fmt::format("\n{}:\n", group);
-    for (const auto& e : entries) {
-      if (e.group != group) continue;
-      out += e.left;
-      if (e.left.size() + 2 > column) {  // no room: the doc starts on the next line
-        out += '\n';
-        out.append(column, ' ');
-      } else {
-        out.append(column - e.left.size(), ' ');
-      }
-      append_wrapped(out, column, column, e.doc);
-    }
-  }
-  return out;
 }
 
 inline key_exit usage_error(std::string_view program, std::string_view what) {
@@ -420,7 +333,7 @@ inline bool looks_like_option(std::string_view arg) noexcept {
 
 /// One key of key_values<Keys...>, as parse_keys needs it at run time.
 template <class Values>
-struct key_slot {
+struct argv_slot {
   key_info info;
   bool (*assign)(Values&, std::string_view text);  // parses and stores; false if not a value
   void (*set_flag)(Values&, bool on);              // flags only
@@ -429,8 +342,8 @@ struct key_slot {
 };
 
 template <class K, class Values>
-key_slot<Values> slot_of() {
-  key_slot<Values> s{info_of<K>(), nullptr, nullptr, nullptr, nullptr};
+argv_slot<Values> slot_of() {
+  argv_slot<Values> s{info_of<K>(), nullptr, nullptr, nullptr, nullptr};
   s.assign = [](Values& v, std::string_view text) {
     auto value = parse_key_value<K>(text);
     if (!value) return false;
@@ -452,14 +365,14 @@ key_slot<Values> slot_of() {
 }
 
 template <class Values>
-result<Values, key_exit> parse_args(std::string_view program, std::span<const key_slot<Values>> slots,
+result<Values, key_exit> parse_args(std::string_view program, std::span<const argv_slot<Values>> slots,
                                     std::span<const char* const> args) {
-  const auto find_long = [&](std::string_view name) -> const key_slot<Values>* {
+  const auto find_long = [&](std::string_view name) -> const argv_slot<Values>* {
     for (const auto& s : slots)
       if (s.info.name == name) return &s;
     return nullptr;
   };
-  const auto find_short = [&](char c) -> const key_slot<Values>* {
+  const auto find_short = [&](char c) -> const argv_slot<Values>* {
     for (const auto& s : slots)
       if (s.info.short_name == c) return &s;
     return nullptr;
@@ -482,7 +395,7 @@ result<Values, key_exit> parse_args(std::string_view program, std::span<const ke
   const auto fail = [&](std::string_view what) {
     return failure<key_exit>{usage_error(program, what)};
   };
-  const auto bad_value = [&](const key_slot<Values>& s, std::string_view shown,
+  const auto bad_value = [&](const argv_slot<Values>& s, std::string_view shown,
                              std::string_view text) {
     std::string what =
         fmt::format("{}: expected {}, got {}", shown, s.expected(), quoted(text));
@@ -575,7 +488,7 @@ result<Values, key_exit> parse_args(std::string_view program, std::span<const ke
 template <class... Keys>
 result<key_values<Keys...>, key_exit> key_values<Keys...>::parse(std::string_view program,
                                                                  std::span<const char* const> args) {
-  const std::array<detail::key_slot<key_values>, sizeof...(Keys)> slots{
+  const std::array<detail::argv_slot<key_values>, sizeof...(Keys)> slots{
       detail::slot_of<Keys, key_values>()...};
   return detail::parse_args<key_values>(program, slots, args);
 }

@@ -14,6 +14,7 @@
 // different threads never interleave.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -219,7 +220,12 @@ std::array<std::string_view, N> names_of(const std::array<T, N>& all) noexcept {
 }
 
 inline std::string joined(std::span<const std::string_view> names) {
-  return fmt::format("{}", fmt::join(names.begin(), names.end(), ", "));
+  std::string out;
+  for (const auto n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
 }
 
 }  // namespace detail
@@ -312,23 +318,31 @@ struct uk::key_parser<uk::log::spec> {
   }
 };
 
+// The formatters take no format spec ("{}" only). They do not derive from
+// fmt::formatter<std::string_view>: with fmt 9, g++ 12 -O3 reports a false
+// -Wstringop-overflow in that formatter's parse() when it runs at run time.
 template <>
-struct fmt::formatter<uk::log::level> : fmt::formatter<std::string_view> {
+struct fmt::formatter<uk::log::level> {
+  constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
   auto format(uk::log::level l, format_context& ctx) const {
-    return fmt::formatter<std::string_view>::format(uk::log::name(l), ctx);
+    const std::string_view text = uk::log::name(l);
+    return std::copy(text.begin(), text.end(), ctx.out());
   }
 };
 
 template <>
-struct fmt::formatter<uk::log::source> : fmt::formatter<std::string_view> {
+struct fmt::formatter<uk::log::source> {
+  constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
   auto format(uk::log::source s, format_context& ctx) const {
-    return fmt::formatter<std::string_view>::format(uk::log::name(s), ctx);
+    const std::string_view text = uk::log::name(s);
+    return std::copy(text.begin(), text.end(), ctx.out());
   }
 };
 
 /// A spec as parse_spec reads it: "*:info,tcp:debug".
 template <>
-struct fmt::formatter<uk::log::spec> : fmt::formatter<std::string_view> {
+struct fmt::formatter<uk::log::spec> {
+  constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
   auto format(const uk::log::spec& s, format_context& ctx) const {
     auto out = fmt::format_to(ctx.out(), "*:{}", uk::log::name(s.default_level));
     for (const auto src : uk::log::all_sources)

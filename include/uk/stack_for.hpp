@@ -4,15 +4,20 @@
 // The layers nest like mirage-tcpip's functor chain
 // `Tcp.Make(Ipv4.Make(Ethernet.Make(Netif)))`:
 //
-//   unix/socket  socket::stack                         kernel sockets (this version)
-//   unix/direct  direct::stack<tap, static_config | dhcp_config>
-//                  = udp<ipv4<ethernet<tap>, arp<ethernet<tap>>, Config>>, tcp<...>, icmpv4<...>
-//   qubes        direct::stack<tap (hosted) or netfront, qubesdb_config>
+//   unix/socket  socket::stack                                kernel sockets
+//   unix/direct  direct::stack<pcap_writer<tap>, static_config>
+//                  = udp<ipv4<ethernet<...>, arp<ethernet<...>>, static_config>>, icmpv4<ipv4<...>>
+//                  (TCP and dhcp_config join with their issues)
+//   qubes        direct::stack<pcap_writer<tap> (hosted), qubesdb_config> (with the Qubes issue)
 //
 // Each layer's issue adds its layer to this composition; a configuration
 // whose layers are not in this version of uk is a compile error saying so.
 #pragma once
 
+#include "uk/direct/stack.hpp"
+#include "uk/direct/static_config.hpp"
+#include "uk/net/pcap_writer.hpp"
+#include "uk/net/tap.hpp"
 #include "uk/socket/stack.hpp"
 #include "uk/target.hpp"
 
@@ -28,8 +33,8 @@ template <target_tag Target, net_tag Net>
   requires supports<Target, Net>
 struct stack_composition {
   static_assert(detail::always_false<Target, Net>,
-                "uk: this configuration's stack is not in this version of uk yet: the direct stack "
-                "(UK_NET=direct, UK_TARGET=qubes) arrives with the direct-stack issue");
+                "uk: this configuration's stack is not in this version of uk yet: the Qubes target "
+                "arrives with the Qubes issue");
 };
 
 template <>
@@ -37,8 +42,20 @@ struct stack_composition<target::unix, net::socket> {
   using type = socket::stack;
 };
 
+template <>
+struct stack_composition<target::unix, net::direct> {
+  /// The network interface: a TAP device, recorded to --pcap when given.
+  using netif = net::pcap_writer<net::tap>;
+  using type = direct::stack<netif, direct::static_config>;
+};
+
 /// The stack type of a configuration.
 template <target_tag Target, net_tag Net>
 using stack_for = typename stack_composition<Target, Net>::type;
+
+/// The network interface of a direct configuration (what an app over a netif
+/// alone, like hello-network, asks for).
+template <target_tag Target, net_tag Net>
+using netif_for = typename stack_composition<Target, Net>::netif;
 
 }  // namespace uk

@@ -14,10 +14,16 @@
 namespace uk {
 
 /// Every device `Target`/`Net` can give an application: its stack, the
-/// lifecycle, a clock and a random source (and, as their issues land, the
-/// netif and the Qubes agents).
+/// lifecycle, a clock and a random source (and, as its issue lands, the
+/// Qubes agents).
 template <target_tag Target, net_tag Net>
 inline constexpr auto devices_for =
     boost::hana::tuple_t<stack_for<Target, Net>, lifecycle, monotonic_clock, os_random>;
+
+/// A direct configuration also offers its network interface.
+template <target_tag Target>
+inline constexpr auto devices_for<Target, net::direct> =
+    boost::hana::tuple_t<stack_for<Target, net::direct>, netif_for<Target, net::direct>, lifecycle, monotonic_clock,
+                         os_random>;
 
 }  // namespace uk

@@ -73,12 +73,21 @@ constexpr std::uint16_t fold64(std::uint64_t s) noexcept {
   return static_cast<std::uint16_t>(x >> 16);
 }
 
-/// The 16-bit sum of the machine-order words, as big-endian value (RFC 1071 section 2 (B)).
-constexpr std::uint16_t to_network_order(std::uint16_t native_sum) noexcept {
-  if constexpr (std::endian::native == std::endian::little)
-    return static_cast<std::uint16_t>((native_sum >> 8) | (native_sum << 8));
-  else
-    return native_sum;
+/// The folded big-endian sum of a machine-order running sum. Swapping the
+/// bytes of every word swaps the bytes of the sum (RFC 1071 section 2 (B)),
+/// and the fold does not depend on the order of the words, so one 64-bit
+/// byte swap before folding does it.
+constexpr std::uint16_t fold_to_network_order(std::uint64_t native_sum) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+#if defined(__GNUC__)
+    native_sum = __builtin_bswap64(native_sum);
+#else
+    std::uint64_t swapped = 0;
+    for (int i = 0; i < 8; ++i) swapped = (swapped << 8) | ((native_sum >> (8 * i)) & 0xff);
+    native_sum = swapped;
+#endif
+  }
+  return fold64(native_sum);
 }
 
 inline std::uint64_t load64(const std::byte* p) noexcept {
@@ -140,8 +149,7 @@ inline u64x2 load128(const std::byte* p) noexcept {
 }
 
 /// Sum of n bytes at p as machine-order 16-bit words; folds like sum_scalar.
-/// At least as fast as sum_scalar from about 128 bytes on. Not inlined, so
-/// that callers' short-buffer path stays small.
+/// At least as fast as sum_scalar from about 128 bytes on.
 ///
 /// Each 64-bit lane word w is h * 2^32 + l (h, l its 32-bit halves). Per
 /// lane the loop keeps `all`, the sum of the w modulo 2^64, and `high`, the
@@ -150,7 +158,7 @@ inline u64x2 load128(const std::byte* p) noexcept {
 /// the sum of the l modulo 2^64, which is exact as that sum is below 2^58 too. The
 /// wanted sum of the 32-bit halves is (sum of l) + (sum of h): two additions
 /// and one shift per 16 bytes, and no carry in the loop.
-[[gnu::noinline]] inline std::uint64_t sum_vector(const std::byte* p, std::size_t n) noexcept {
+inline std::uint64_t sum_vector(const std::byte* p, std::size_t n) noexcept {
   constexpr std::size_t block = std::size_t{1} << 30;  // bytes; a multiple of 64
   std::uint64_t total = 0;
   while (n >= 16) {
@@ -236,15 +244,21 @@ inline bool cpu_has_avx2() noexcept {
 /// Below this many bytes sum_scalar is faster than the vector kernels.
 inline constexpr std::size_t vector_threshold = 128;
 
+#if UK_WIRE_CHECKSUM_VECTOR
+/// The machine-order sum of n >= vector_threshold bytes at p. Not inlined,
+/// so that the short-buffer path inlined into callers stays small.
+[[gnu::noinline]] inline std::uint64_t sum_long(const std::byte* p, std::size_t n) noexcept {
+#if UK_WIRE_CHECKSUM_AVX2
+  if (cpu_has_avx2()) return sum_avx2(p, n);
+#endif
+  return sum_vector(p, n);
+}
+#endif
+
 /// The machine-order sum of n bytes at p, by the fastest kernel for n.
 inline std::uint64_t sum(const std::byte* p, std::size_t n) noexcept {
 #if UK_WIRE_CHECKSUM_VECTOR
-  if (n >= vector_threshold) {
-#if UK_WIRE_CHECKSUM_AVX2
-    if (cpu_has_avx2()) return sum_avx2(p, n);
-#endif
-    return sum_vector(p, n);
-  }
+  if (n >= vector_threshold) return sum_long(p, n);
 #endif
   return sum_scalar(p, n);
 }
@@ -269,7 +283,7 @@ constexpr std::uint64_t partial(std::span<const std::byte> data, std::uint64_t s
   if (std::is_constant_evaluated())
     return detail::add_end_around(sum, detail::sum_constexpr(data));
   const std::uint64_t native = detail::sum(data.data(), data.size());
-  return detail::add_end_around(sum, detail::to_network_order(detail::fold64(native)));
+  return detail::add_end_around(sum, detail::fold_to_network_order(native));
 }
 
 /// Adds a 16-bit value (host order) into a running sum.
@@ -293,7 +307,7 @@ constexpr std::uint16_t compute(std::span<const std::byte> data) noexcept {
   if (std::is_constant_evaluated()) return finish(partial(data));
   // finish(partial(data)) without folding twice: the folded sum is already 16 bits.
   return static_cast<std::uint16_t>(
-      ~detail::to_network_order(detail::fold64(detail::sum(data.data(), data.size()))));
+      ~detail::fold_to_network_order(detail::sum(data.data(), data.size())));
 }
 
 /// A received header or segment verifies when the sum over it, checksum

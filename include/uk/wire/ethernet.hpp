@@ -20,6 +20,8 @@
 //     buffer shorter than 18 bytes ............................... truncated
 //     VID 0xFFF, which "shall not be transmitted" (802.1Q table 9-2) malformed
 //     inner type < 0x0600, or a second 0x8100 tag ............... unsupported
+// Other tag protocol identifiers (the 802.1ad S-tag 0x88A8) are not stepped
+// over: they are reported as the frame's ethertype, which no upper layer takes.
 #pragma once
 
 #include <cassert>

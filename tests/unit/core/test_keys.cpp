@@ -512,7 +512,7 @@ TEST_CASE("parse_keys: a key given twice, the last wins", "[keys][argv]") {
   CHECK(r->get<mtu_key>() == 200);
 }
 
-TEST_CASE("parse_keys: \"--\" ends the options; nothing may follow", "[keys][argv]") {
+TEST_CASE("parse_keys: -- ends the options and nothing may follow", "[keys][argv]") {
   CHECK(parse({"--mtu=100", "--"}));
   const auto r = parse({"--mtu=100", "--", "--interface=x"});
   REQUIRE_FALSE(r);
@@ -683,7 +683,7 @@ TEST_CASE("--help: exit 63 and every key with its default, grouped", "[keys][hel
   CHECK(at("\ntcp:\n") < at("--timeout="));
 }
 
-TEST_CASE("--help wins over errors; -h is help unless a key uses it", "[keys][help]") {
+TEST_CASE("--help wins over errors, and -h is help unless a key uses it", "[keys][help]") {
   CHECK(parse({"--bogus", "--help"}).error().code == uk::exit_help);
   CHECK(parse({"--mtu=1", "-h"}).error().code == uk::exit_help);
   CHECK(parse({"--", "--help"}).error().code == uk::exit_usage);  // after "--" it is an argument
@@ -699,7 +699,7 @@ TEST_CASE("--help wins over errors; -h is help unless a key uses it", "[keys][he
   CHECK(help.error().message == uk::key_values<interface_key, verbose_key>::help("hello-socket"));
 }
 
-TEST_CASE("--help: long docs wrap before column 100; long keys get their own line", "[keys][help]") {
+TEST_CASE("--help: long docs wrap before column 100, long keys get their own line", "[keys][help]") {
   const auto r = parse_with<interface_key, long_doc_key, empty_default_key, token_key>({"--help"});
   REQUIRE_FALSE(r);
   const std::string& help = r.error().message;

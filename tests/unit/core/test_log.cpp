@@ -115,7 +115,7 @@ TEST_CASE("log: names of sources and levels", "[log]") {
   CHECK(fmt::format("{} {}", source::tcp, level::debug) == "tcp debug");
 }
 
-TEST_CASE("ulog::parse_spec: good specs", "[log][spec]") {
+TEST_CASE("log::parse_spec: good specs", "[log][spec]") {
   SECTION("'*:LEVEL' sets the default") {
     const auto s = parsed("*:debug");
     CHECK(s.default_level == level::debug);
@@ -162,7 +162,7 @@ TEST_CASE("ulog::parse_spec: good specs", "[log][spec]") {
   }
 }
 
-TEST_CASE("ulog::parse_spec: bad specs say what is valid", "[log][spec]") {
+TEST_CASE("log::parse_spec: bad specs say what is valid", "[log][spec]") {
   CHECK(spec_error("") == "the log spec is empty");
   CHECK(spec_error("  ") == "the log spec is empty");
   for (auto empty_item : {",", "tcp:debug,", ",tcp:debug", "tcp:debug,,*:info", "tcp:debug, ,udp:info"})
@@ -192,7 +192,7 @@ TEST_CASE("log: formatting a spec gives back a spec that parses to it", "[log][s
   CHECK(fmt::format("{}", parsed("tcp:debug,*:error,arp:warning")) == "*:error,arp:warning,tcp:debug");
 }
 
-TEST_CASE("ulog::apply sets every source's level; enabled compares", "[log][levels]") {
+TEST_CASE("log::apply sets every source's level, enabled compares", "[log][levels]") {
   const capture_logs guard;
   ulog::apply(parsed("*:warning,tcp:debug,arp:quiet"));
   CHECK(ulog::level_of(source::tcp) == level::debug);
@@ -307,7 +307,7 @@ TEST_CASE("log: set_sink(nullptr) restores stderr", "[log][sink]") {
   CHECK(captured.size() == 1);
 }
 
-TEST_CASE("ulog::logs_key: the --logs key, -l", "[log][keys]") {
+TEST_CASE("log::logs_key: the --logs key, -l", "[log][keys]") {
   using values = uk::key_values<ulog::logs_key>;
   CHECK(values::defaults().get<ulog::logs_key>() == ulog::spec{});
   CHECK(uk::key_metavar<ulog::logs_key>() == "SPEC");
@@ -338,7 +338,7 @@ TEST_CASE("ulog::logs_key: the --logs key, -l", "[log][keys]") {
                  Catch::Contains("\nlog:\n"));
 }
 
-TEST_CASE("ulog::logs_key: its doc names every source and level", "[log][keys]") {
+TEST_CASE("log::logs_key: its doc names every source and level", "[log][keys]") {
   const std::string_view doc = ulog::logs_key::doc;
   for (const auto s : ulog::all_sources) {
     const bool listed = doc.find(fmt::format(" {},", ulog::name(s))) != std::string_view::npos ||

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -49,7 +50,7 @@ std::uint16_t reference_sum(std::span<const std::byte> data) {
 
 // A kernel's machine-order sum as the big-endian folded sum partial() reports.
 std::uint16_t folded(std::uint64_t native) {
-  return checksum::detail::to_network_order(checksum::detail::fold64(native));
+  return checksum::detail::fold_to_network_order(native);
 }
 
 uk::test::pcap_file link_capture() {
@@ -109,6 +110,19 @@ TEST_CASE("RFC 1071 2 (C): end-around carries, including from all-ones data", "[
   CHECK(checksum::finish(0xffff) == 0x0000);
   CHECK(checksum::add16(1, 0xffff) == 0x10000);
   CHECK(checksum::fold(checksum::add32(0, 0xc0000201)) == 0xc201);
+}
+
+TEST_CASE("RFC 1071 2 (B): byte-swapping before the fold equals swapping the folded sum",
+          "[wire][checksum]") {
+  std::mt19937_64 rng(2);
+  auto swap16 = [](std::uint16_t v) { return static_cast<std::uint16_t>((v >> 8) | (v << 8)); };
+  std::vector<std::uint64_t> values{0, 1, 0xffff, 0x10000, 0xffffffffffffffffu, 0xff00ff00ff00ff00u};
+  for (int i = 0; i < 1000; ++i) values.push_back(rng());
+  for (std::uint64_t v : values) {
+    const std::uint16_t expected =
+        std::endian::native == std::endian::little ? swap16(checksum::fold(v)) : checksum::fold(v);
+    REQUIRE(checksum::detail::fold_to_network_order(v) == expected);
+  }
 }
 
 TEST_CASE("RFC 1071: every length 0..200 at every alignment 0..7 matches the 16-bit reference",

@@ -1,0 +1,17 @@
+# Interop tests against the Linux kernel: each makes its own network
+# namespace with a TAP device, removes it, and skips (exit 77) when not root.
+add_executable(uk_udp_probe interop/udp_probe.cpp)
+
+function(uk_interop_test name script)
+  add_test(NAME "interop: ${name}" COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/interop/${script}" ${ARGN})
+  set_tests_properties("interop: ${name}" PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL ON)
+endfunction()
+
+if(TARGET echo-direct)
+  uk_interop_test("echo-direct answers ping, arping and UDP from Linux over TAP" echo_direct.sh
+    $<TARGET_FILE:echo-direct> $<TARGET_FILE:uk_udp_probe> "${CMAKE_CURRENT_BINARY_DIR}/interop-echo")
+endif()
+if(TARGET hello-network-direct)
+  uk_interop_test("hello-network-direct's frame reaches the kernel" hello_network.sh
+    $<TARGET_FILE:hello-network-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-hello")
+endif()
