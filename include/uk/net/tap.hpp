@@ -278,7 +278,7 @@ class tap {
       ::close(fd);
       std::string_view hint;
       if (error == EPERM || error == EACCES) hint = " (run as root or give CAP_NET_ADMIN)";
-      else if (error == EBUSY) hint = " (another process is attached to it)";
+      else if (error == EBUSY) hint = " (it is in use: another program, or another tap object, has it open)";
       else if (error == EINVAL) hint = " (it exists and is not a TAP device)";
       throw device_error(fmt::format("cannot create or attach to the TAP device {}: {}{}", name,
                                      std::strerror(error), hint));

@@ -11,6 +11,8 @@
 #include <net/if.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -133,6 +136,28 @@ TEST_CASE("tap: a missing clone device is a clear error") {
   asio::io_context io;
   CHECK(error_of([&] { tap t(io.get_executor(), "uktest0", {.clone_device = "/nonexistent/net/tun"}); }) ==
         "cannot open /nonexistent/net/tun: No such file or directory (load the tun module: modprobe tun)");
+}
+
+TEST_CASE("tap: a clone device without a driver behind it says the kernel lacks TUN/TAP support") {
+  if (!is_root()) {
+    WARN("skipped: making a device node needs root");
+    return;
+  }
+  // Major 60 is reserved for local and experimental use (Linux's devices.txt): nothing answers there.
+  std::ifstream devices("/proc/devices");
+  std::string line;
+  while (std::getline(devices, line))
+    if (line == " 60 " || line.starts_with(" 60 ")) {
+      WARN("skipped: character major 60 is in use here");
+      return;
+    }
+  const std::string node = "/tmp/uk-d1-" + std::to_string(::getpid()) + "-tun";
+  REQUIRE(::mknod(node.c_str(), S_IFCHR | 0600, ::makedev(60, 0)) == 0);
+  asio::io_context io;
+  const std::string error = error_of([&] { tap t(io.get_executor(), "uktest0", {.clone_device = node}); });
+  ::unlink(node.c_str());
+  CHECK(error == "cannot open " + node +
+                     ": No such device or address (the kernel has no TUN/TAP support: modprobe tun)");
 }
 
 TEST_CASE("tap: without the privilege, the error says to run as root or give CAP_NET_ADMIN") {
@@ -345,7 +370,8 @@ TEST_CASE("tap: in a namespace of its own, the device is created, brought up and
   parts.push_back(result.substr(start));
   REQUIRE(parts.size() == 4);
   CHECK(parts[1] ==
-        "cannot create or attach to the TAP device uktest0: Device or resource busy (another process is attached to it)");
+        "cannot create or attach to the TAP device uktest0: Device or resource busy (it is in use: another program, or "
+        "another tap object, has it open)");
   CHECK(parts[2] == "cannot create or attach to the TAP device lo: Invalid argument (it exists and is not a TAP device)");
   CHECK(parts[3] == "tx 1 rx some");
   CHECK(::if_nametoindex("uktest0") == 0);  // gone with the namespace
