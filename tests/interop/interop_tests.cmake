@@ -15,3 +15,10 @@ if(TARGET hello-network-direct)
   uk_interop_test("hello-network-direct's frame reaches the kernel" hello_network.sh
     $<TARGET_FILE:hello-network-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-hello")
 endif()
+
+add_executable(uk_frame_blaster interop/frame_blaster.cpp)
+target_link_libraries(uk_frame_blaster PRIVATE uk::uk)
+if(TARGET echo-direct)
+  uk_interop_test("hostile frames leave echo-direct answering, memory bounded, drops counted" hostile.sh
+    $<TARGET_FILE:echo-direct> $<TARGET_FILE:uk_frame_blaster> "${CMAKE_CURRENT_BINARY_DIR}/interop-hostile")
+endif()

@@ -421,15 +421,18 @@ TEST_CASE("The table holds max_datagrams datagrams; a new one evicts the oldest"
   CHECK(add(core, c.fragment(0, 1480, true), t0 + 4s).state == status::incomplete);   // evicts b, the oldest
   CHECK(core.counters().evicted == 1);
   CHECK(core.in_progress() == 2);
-  CHECK(add(core, b.fragment(1480, 520, false), t0 + 5s).state == status::incomplete);  // b's start is gone
-  CHECK(add(core, c.fragment(1480, 520, false), t0 + 6s).state == status::incomplete);  // c evicted by b's new entry
+  // b's first fragment is gone: its last one starts a new entry, evicting a (now the oldest).
+  CHECK(add(core, b.fragment(1480, 520, false), t0 + 5s).state == status::incomplete);
   CHECK(core.counters().evicted == 2);
+  CHECK(add(core, c.fragment(1480, 520, false), t0 + 6s).state == status::complete);
+  CHECK(add(core, a.fragment(1480, 520, false), t0 + 7s).state == status::incomplete);
 }
 
 TEST_CASE("A flood of tiny first fragments stays within the memory cap", "[ipv4_reassembly]") {
   ipv4_reassembly core;  // defaults: 16 datagrams, 256 KiB
+  datagram_source d(65515);
   for (std::uint32_t i = 0; i < 10000; ++i) {
-    datagram_source d(65515, static_cast<std::uint16_t>(i), 1);
+    d.header.identification = static_cast<std::uint16_t>(i);
     d.header.src = ipv4_address{0x0a000000u + (i % 251) + 3};
     // Fragments scattered over the whole 64 KiB range: one chunk each.
     const std::size_t at = (i * 4104u) % 65000u / 8 * 8;
