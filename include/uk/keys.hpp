@@ -107,8 +107,9 @@ inline constexpr bool has_default_text = requires {
 };
 template <class K>
 inline constexpr bool is_required = [] {
-  if constexpr (requires { { K::required } -> std::convertible_to<bool>; }) return bool{K::required};
-  else return false;
+  constexpr bool declared = requires { bool{K::required}; };
+  if constexpr (declared) return bool{K::required};
+  return false;
 }();
 template <class K>
 inline constexpr bool is_optional = detail::optional_traits<typename K::value_type>::is_optional;
@@ -124,7 +125,7 @@ inline constexpr bool is_flag = std::is_same_v<parsed_t<K>, bool>;
 template <class K>
 constexpr char short_name() noexcept {
   if constexpr (has_short_name<K>) return K::short_name;
-  else return '\0';
+  return '\0';
 }
 
 /// The rules a single key must follow, each with its own message.
@@ -182,8 +183,11 @@ inline constexpr bool contains = (std::is_same_v<K, Keys> || ...);
 
 template <class K, class First, class... Rest>
 constexpr std::size_t index_of() noexcept {
-  if constexpr (std::is_same_v<K, First>) return 0;
-  else return 1 + index_of<K, Rest...>();
+  if constexpr (std::is_same_v<K, First>) {
+    return 0;
+  } else {
+    return 1 + index_of<K, Rest...>();
+  }
 }
 
 }  // namespace keys
@@ -205,8 +209,10 @@ std::string key_expected() {
       // The tighter of the key's bounds and the type's range.
       const bool low_is_key = std::cmp_greater(K::min, limits::min());
       const bool high_is_key = std::cmp_less(K::max, limits::max());
-      const std::string low = low_is_key ? fmt::format("{}", K::min) : fmt::format("{}", limits::min());
-      const std::string high = high_is_key ? fmt::format("{}", K::max) : fmt::format("{}", limits::max());
+      const std::string low =
+          low_is_key ? fmt::format("{}", K::min) : fmt::format("{}", limits::min());
+      const std::string high =
+          high_is_key ? fmt::format("{}", K::max) : fmt::format("{}", limits::max());
       return fmt::format("an integer from {} to {}", low, high);
     } else {
       return fmt::format("an integer from {} to {}", limits::min(), limits::max());
@@ -314,8 +320,14 @@ template <class K>
 constexpr key_info info_of() {
   std::optional<std::string_view> default_text;
   if constexpr (keys::has_default_text<K>) default_text = K::default_text;
-  return {K::name,     keys::short_name<K>(), keys::is_flag<K>, keys::is_required<K>,
-          K::group,    K::doc,                key_metavar<K>(), default_text};
+  return {.name = K::name,
+          .short_name = keys::short_name<K>(),
+          .flag = keys::is_flag<K>,
+          .required = keys::is_required<K>,
+          .group = K::group,
+          .doc = K::doc,
+          .metavar = key_metavar<K>(),
+          .default_text = default_text};
 }
 
 inline key_exit usage_error(std::string_view program, std::string_view what) {
@@ -356,16 +368,16 @@ argv_slot<Values> slot_of() {
   s.expected = [] { return key_expected<K>(); };
   s.explain = [](std::string_view text) -> std::string {
     using parser = key_parser<keys::parsed_t<K>>;
-    if constexpr (requires { { parser::explain(text) } -> std::convertible_to<std::string>; })
-      return parser::explain(text);
-    else
-      return {};
+    constexpr bool explains = requires { std::string(parser::explain(text)); };
+    if constexpr (explains) return parser::explain(text);
+    return {};
   };
   return s;
 }
 
 template <class Values>
-result<Values, key_exit> parse_args(std::string_view program, std::span<const argv_slot<Values>> slots,
+result<Values, key_exit> parse_args(std::string_view program,
+                                    std::span<const argv_slot<Values>> slots,
                                     std::span<const char* const> args) {
   const auto find_long = [&](std::string_view name) -> const argv_slot<Values>* {
     for (const auto& s : slots)
@@ -397,8 +409,7 @@ result<Values, key_exit> parse_args(std::string_view program, std::span<const ar
   };
   const auto bad_value = [&](const argv_slot<Values>& s, std::string_view shown,
                              std::string_view text) {
-    std::string what =
-        fmt::format("{}: expected {}, got {}", shown, s.expected(), quoted(text));
+    std::string what = fmt::format("{}: expected {}, got {}", shown, s.expected(), quoted(text));
     if (const std::string why = s.explain(text); !why.empty()) what += fmt::format(": {}", why);
     return fail(what);
   };
@@ -406,12 +417,14 @@ result<Values, key_exit> parse_args(std::string_view program, std::span<const ar
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (arg == "--") {
-      if (i + 1 < args.size()) return fail(fmt::format("unexpected argument {}", quoted(args[i + 1])));
+      if (i + 1 < args.size())
+        return fail(fmt::format("unexpected argument {}", quoted(args[i + 1])));
       break;
     }
     // The value of "--key VALUE" / "-k VALUE": the next argument, if it is one.
     const auto next_value = [&]() -> std::optional<std::string_view> {
-      if (i + 1 < args.size() && !looks_like_option(args[i + 1])) return std::string_view(args[++i]);
+      if (i + 1 < args.size() && !looks_like_option(args[i + 1]))
+        return std::string_view(args[++i]);
       return std::nullopt;
     };
 
@@ -438,7 +451,8 @@ result<Values, key_exit> parse_args(std::string_view program, std::span<const ar
       }
       if (name.starts_with("no-")) {
         if (const auto* s = find_long(name.substr(3))) {
-          if (!s->info.flag) return fail(fmt::format("unknown key {}; --{} is not a flag", shown, s->info.name));
+          if (!s->info.flag)
+            return fail(fmt::format("unknown key {}; --{} is not a flag", shown, s->info.name));
           if (attached) return fail(fmt::format("{} takes no value", shown));
           given[static_cast<std::size_t>(s - slots.data())] = true;
           s->set_flag(values, false);
@@ -452,7 +466,8 @@ result<Values, key_exit> parse_args(std::string_view program, std::span<const ar
         if (s.info.flag) negated.push_back(fmt::format("no-{}", s.info.name));
       }
       for (const auto& n : negated) candidates.push_back(n);
-      return fail(fmt::format("unknown key --{}{}", escaped(name), did_you_mean(name, candidates, "--")));
+      return fail(
+          fmt::format("unknown key --{}{}", escaped(name), did_you_mean(name, candidates, "--")));
     }
 
     if (arg.size() >= 2 && arg[0] == '-') {
@@ -478,7 +493,8 @@ result<Values, key_exit> parse_args(std::string_view program, std::span<const ar
 
   for (std::size_t k = 0; k < slots.size(); ++k) {
     if (slots[k].info.required && !given[k])
-      return fail(fmt::format("the key --{} ({}) is required", slots[k].info.name, slots[k].info.metavar));
+      return fail(
+          fmt::format("the key --{} ({}) is required", slots[k].info.name, slots[k].info.metavar));
   }
   return values;
 }
@@ -486,8 +502,8 @@ result<Values, key_exit> parse_args(std::string_view program, std::span<const ar
 }  // namespace detail
 
 template <class... Keys>
-result<key_values<Keys...>, key_exit> key_values<Keys...>::parse(std::string_view program,
-                                                                 std::span<const char* const> args) {
+result<key_values<Keys...>, key_exit> key_values<Keys...>::parse(
+    std::string_view program, std::span<const char* const> args) {
   const std::array<detail::argv_slot<key_values>, sizeof...(Keys)> slots{
       detail::slot_of<Keys, key_values>()...};
   return detail::parse_args<key_values>(program, slots, args);

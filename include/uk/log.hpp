@@ -59,11 +59,11 @@ inline constexpr std::size_t source_count = 13;
 inline constexpr std::size_t level_count = 5;
 
 inline constexpr std::array<source, source_count> all_sources = {
-    source::runtime, source::netif,    source::ethernet,    source::arp,       source::ipv4,
-    source::icmp,    source::udp,      source::tcp,         source::dhcp,      source::qubes_db,
+    source::runtime,     source::netif,     source::ethernet, source::arp,  source::ipv4,
+    source::icmp,        source::udp,       source::tcp,      source::dhcp, source::qubes_db,
     source::qubes_rexec, source::qubes_gui, source::app};
-inline constexpr std::array<level, level_count> all_levels = {level::quiet, level::error, level::warning,
-                                                              level::info, level::debug};
+inline constexpr std::array<level, level_count> all_levels = {
+    level::quiet, level::error, level::warning, level::info, level::debug};
 
 /// The name of a source in log lines and in the --logs spec.
 constexpr std::string_view name(source s) noexcept {
@@ -107,9 +107,9 @@ struct level_table {
 };
 static_assert(source_count == 13 && static_cast<std::size_t>(source::app) + 1 == source_count);
 
-inline constinit level_table levels = {{level::info, level::info, level::info, level::info, level::info,
-                                        level::info, level::info, level::info, level::info, level::info,
-                                        level::info, level::info, level::info}};
+inline constinit level_table levels = {
+    {level::info, level::info, level::info, level::info, level::info, level::info, level::info,
+     level::info, level::info, level::info, level::info, level::info, level::info}};
 
 /// When the process started, for the timestamps: read once, at static initialization.
 inline const std::chrono::steady_clock::time_point start_time = std::chrono::steady_clock::now();
@@ -129,7 +129,8 @@ inline constinit std::atomic<sink> current_sink{&write_to_stderr};
 
 /// Sends every following line to `s`; nullptr restores the default (stderr).
 inline void set_sink(sink s) noexcept {
-  detail::current_sink.store(s != nullptr ? s : &detail::write_to_stderr, std::memory_order_release);
+  detail::current_sink.store(s != nullptr ? s : &detail::write_to_stderr,
+                             std::memory_order_release);
 }
 
 inline void set_level(source s, level l) noexcept {
@@ -142,7 +143,8 @@ inline level level_of(source s) noexcept {
 
 /// Whether a message of level `l` from `s` is shown: the hot check.
 inline bool enabled(source s, level l) noexcept {
-  return l != level::quiet && static_cast<std::uint8_t>(l) <= static_cast<std::uint8_t>(level_of(s));
+  return l != level::quiet &&
+         static_cast<std::uint8_t>(l) <= static_cast<std::uint8_t>(level_of(s));
 }
 
 namespace detail {
@@ -167,7 +169,8 @@ void message(source s, level l, fmt::format_string<A...> format, A&&... args) {
 
 template <class... A>
 void error(source s, fmt::format_string<A...> format, A&&... args) {
-  if (enabled(s, level::error)) detail::write(s, level::error, format, fmt::make_format_args(args...));
+  if (enabled(s, level::error))
+    detail::write(s, level::error, format, fmt::make_format_args(args...));
 }
 
 template <class... A>
@@ -178,12 +181,14 @@ void warning(source s, fmt::format_string<A...> format, A&&... args) {
 
 template <class... A>
 void info(source s, fmt::format_string<A...> format, A&&... args) {
-  if (enabled(s, level::info)) detail::write(s, level::info, format, fmt::make_format_args(args...));
+  if (enabled(s, level::info))
+    detail::write(s, level::info, format, fmt::make_format_args(args...));
 }
 
 template <class... A>
 void debug(source s, fmt::format_string<A...> format, A&&... args) {
-  if (enabled(s, level::debug)) detail::write(s, level::debug, format, fmt::make_format_args(args...));
+  if (enabled(s, level::debug))
+    detail::write(s, level::debug, format, fmt::make_format_args(args...));
 }
 
 /// The levels of every source: per_source where set, else default_level.
@@ -244,22 +249,24 @@ inline result<spec, std::string> parse_spec(std::string_view text) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t comma = text.find(',', start);
-    const std::string_view item =
-        detail::trim(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    const std::string_view item = detail::trim(text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (item.empty()) return failure<std::string>{"the log spec has an empty item"};
 
     const std::size_t colon = item.find(':');
-    const std::string_view source_text = colon == std::string_view::npos ? "*" : detail::trim(item.substr(0, colon));
-    const std::string_view level_text = colon == std::string_view::npos ? item : detail::trim(item.substr(colon + 1));
+    const std::string_view source_text =
+        colon == std::string_view::npos ? "*" : detail::trim(item.substr(0, colon));
+    const std::string_view level_text =
+        colon == std::string_view::npos ? item : detail::trim(item.substr(colon + 1));
 
     const std::string level_lower = detail::lower_case(level_text);
     std::optional<level> lvl;
     for (const level l : all_levels)
       if (name(l) == level_lower) lvl = l;
     if (!lvl) {
-      return failure<std::string>{fmt::format("unknown log level {}{} (levels: {})", uk::detail::quoted(level_text),
-                                              uk::detail::did_you_mean(level_lower, level_names),
-                                              detail::joined(level_names))};
+      return failure<std::string>{fmt::format(
+          "unknown log level {}{} (levels: {})", uk::detail::quoted(level_text),
+          uk::detail::did_you_mean(level_lower, level_names), detail::joined(level_names))};
     }
 
     if (source_text == "*") {
@@ -270,9 +277,9 @@ inline result<spec, std::string> parse_spec(std::string_view text) {
       for (const source s : all_sources)
         if (name(s) == source_lower) src = s;
       if (!src) {
-        return failure<std::string>{
-            fmt::format("unknown log source {}{} (sources: *, {})", uk::detail::quoted(source_text),
-                        uk::detail::did_you_mean(source_lower, source_names), detail::joined(source_names))};
+        return failure<std::string>{fmt::format(
+            "unknown log source {}{} (sources: *, {})", uk::detail::quoted(source_text),
+            uk::detail::did_you_mean(source_lower, source_names), detail::joined(source_names))};
       }
       out.per_source[static_cast<std::size_t>(*src)] = *lvl;
     }

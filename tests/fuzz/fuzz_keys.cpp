@@ -88,8 +88,9 @@ struct token_key {
   static constexpr bool required = true;
 };
 
-using fuzz_values = uk::key_values<uk::log::logs_key, interface_key, ipv4_key, gateway_key, mac_key, pcap_key,
-                                   port_key, offset_key, timeout_key, pcap_file_key, token_key>;
+using fuzz_values =
+    uk::key_values<uk::log::logs_key, interface_key, ipv4_key, gateway_key, mac_key, pcap_key,
+                   port_key, offset_key, timeout_key, pcap_file_key, token_key>;
 
 void check(bool ok) {
   if (!ok) __builtin_trap();
@@ -105,7 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t start = 0;
   for (;;) {
     const std::size_t nul = input.find('\0', start);
-    pieces.emplace_back(input.substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start));
+    pieces.emplace_back(
+        input.substr(start, nul == std::string_view::npos ? std::string_view::npos : nul - start));
     if (nul == std::string_view::npos) break;
     start = nul + 1;
   }
@@ -128,7 +130,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (e.code == uk::exit_usage) {
       check(e.message.starts_with("fuzz: "));
       check(e.message.ends_with("\nTry 'fuzz --help' for the list of keys.\n"));
-      for (const char c : e.message) check(c == '\n' || (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
+      for (const char c : e.message)
+        check(c == '\n' || (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f));
     }
   }
 
@@ -141,8 +144,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else {
       check(!s.error().empty());
     }
-    if (const auto d = uk::key_parser<std::chrono::nanoseconds>::parse(p)) check(d->count() >= 0);
-    else check(!uk::key_parser<std::chrono::nanoseconds>::explain(p).empty());
+    if (const auto d = uk::key_parser<std::chrono::nanoseconds>::parse(p))
+      check(d->count() >= 0);
+    else
+      check(!uk::key_parser<std::chrono::nanoseconds>::explain(p).empty());
     (void)uk::parse_key_value<port_key>(p);
     (void)uk::parse_key_value<offset_key>(p);
     (void)uk::key_parser<bool>::parse(p);

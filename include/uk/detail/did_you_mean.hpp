@@ -81,7 +81,8 @@ inline std::string or_list(std::span<const std::string_view> names, std::string_
 }
 
 /// "; did you mean --a or --b?" when there are close names, else "".
-inline std::string did_you_mean(std::string_view typed, std::span<const std::string_view> candidates,
+inline std::string did_you_mean(std::string_view typed,
+                                std::span<const std::string_view> candidates,
                                 std::string_view prefix = {}) {
   const auto names = close_names(typed, candidates);
   if (names.empty()) return {};

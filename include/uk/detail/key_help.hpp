@@ -25,12 +25,13 @@ struct key_info {
   std::optional<std::string_view> default_text;  // nullopt: none (optional) or required
 };
 
-inline constexpr std::size_t help_width = 100;   // docs wrap before this column
+inline constexpr std::size_t help_width = 100;     // docs wrap before this column
 inline constexpr std::size_t max_doc_column = 40;  // a longer "--key=VALUE" gets a line of its own
 
 /// Appends `words` wrapped at help_width, every line starting at `column`;
 /// the first line continues `out`'s last line, which has `used` characters.
-inline void append_wrapped(std::string& out, std::size_t used, std::size_t column, std::string_view words) {
+inline void append_wrapped(std::string& out, std::size_t used, std::size_t column,
+                           std::string_view words) {
   std::size_t at = used;
   bool first_word = true;
   while (!words.empty()) {
@@ -63,13 +64,18 @@ inline std::string help_text(std::string_view program, std::span<const key_info>
   };
   std::vector<entry> entries;
   for (const auto& k : keys) {
-    std::string left = k.short_name != '\0' ? fmt::format("  -{}, ", k.short_name) : std::string(6, ' ');
+    std::string left =
+        k.short_name != '\0' ? fmt::format("  -{}, ", k.short_name) : std::string(6, ' ');
     left += k.flag ? fmt::format("--[no-]{}", k.name) : fmt::format("--{}={}", k.name, k.metavar);
     std::string doc(k.doc);
-    if (k.required) doc += " (required)";
-    else if (!k.default_text) doc += " (default: none)";
-    else if (k.default_text->empty()) doc += " (default: '')";
-    else doc += fmt::format(" (default: {})", *k.default_text);
+    if (k.required)
+      doc += " (required)";
+    else if (!k.default_text)
+      doc += " (default: none)";
+    else if (k.default_text->empty())
+      doc += " (default: '')";
+    else
+      doc += fmt::format(" (default: {})", *k.default_text);
     entries.push_back({k.group, std::move(left), std::move(doc)});
   }
   entries.push_back({"help", h_is_help ? "  -h, --help" : "      --help",

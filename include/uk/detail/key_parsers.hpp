@@ -88,10 +88,12 @@ struct key_parser<bool> {
   }
 
  private:
-  static constexpr bool equal_ignoring_case(std::string_view text, std::string_view lower) noexcept {
+  static constexpr bool equal_ignoring_case(std::string_view text,
+                                            std::string_view lower) noexcept {
     if (text.size() != lower.size()) return false;
     for (std::size_t i = 0; i < text.size(); ++i) {
-      const char c = text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] - 'A' + 'a') : text[i];
+      const char c =
+          text[i] >= 'A' && text[i] <= 'Z' ? static_cast<char>(text[i] - 'A' + 'a') : text[i];
       if (c != lower[i]) return false;
     }
     return true;
@@ -154,14 +156,17 @@ struct duration_parse {
 /// above the range of std::chrono::nanoseconds (about 292 years) is rejected.
 constexpr duration_parse parse_duration(std::string_view text) noexcept {
   constexpr auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  constexpr std::uint64_t max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  constexpr std::uint64_t max =
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
   std::size_t i = 0;
   std::uint64_t whole = 0;
   bool whole_overflows = false;
   for (; i < text.size() && is_digit(text[i]); ++i) {
     const auto digit = static_cast<std::uint64_t>(text[i] - '0');
-    if (whole > (max - digit) / 10) whole_overflows = true;
-    else whole = whole * 10 + digit;
+    if (whole > (max - digit) / 10)
+      whole_overflows = true;
+    else
+      whole = whole * 10 + digit;
   }
   if (i == 0) return {std::nullopt, "no number before the unit"};
   std::uint64_t fraction = 0, scale = 1;  // the fraction is fraction / scale
@@ -181,8 +186,9 @@ constexpr duration_parse parse_duration(std::string_view text) noexcept {
   for (const auto& u : duration_units)
     if (u.suffix == suffix) unit = u.nanoseconds;
   if (unit == 0) return {std::nullopt, "unknown unit (use ns, us, ms, s, m or h)"};
-  const auto total = static_cast<duration_uint128>(whole) * static_cast<std::uint64_t>(unit) +
-                     static_cast<duration_uint128>(fraction) * static_cast<std::uint64_t>(unit) / scale;
+  const auto total =
+      static_cast<duration_uint128>(whole) * static_cast<std::uint64_t>(unit) +
+      static_cast<duration_uint128>(fraction) * static_cast<std::uint64_t>(unit) / scale;
   if (whole_overflows || total > max) return {std::nullopt, "longer than about 292 years"};
   return {std::chrono::nanoseconds{static_cast<std::int64_t>(total)}, {}};
 }

@@ -91,6 +91,7 @@ struct arp_counters : arp_cache_counters {
   std::uint64_t rx_dropped_no_room = 0;         ///< a sender to add, every entry static
 
   std::uint64_t tx_dropped_bad_address = 0;  ///< transmit() to 0.0.0.0
+  std::uint64_t tx_dropped_oversize = 0;     ///< an unresolved packet larger than the MTU (not queued)
   std::uint64_t tx_dropped_refused = 0;      ///< ARP packets or flushed packets the Ethernet layer refused
   std::uint64_t static_rejected = 0;         ///< add_static() with every entry already static
 };
@@ -148,12 +149,17 @@ class arp {
   /// most `size` bytes. At once when resolved; else queued while resolving.
   /// False when the packet is dropped (reason counted).
   bool transmit(ipv4_address ip, std::uint16_t type, std::size_t size, frame_filler fill) {
-    if (auto mac = cache_.hit(ip)) return eth_.transmit(*mac, type, size, fill);
+    if (const mac_address* mac = cache_.hit(ip)) return eth_.transmit(*mac, type, size, fill);
     if (ip.is_broadcast()) return eth_.transmit(mac_address::broadcast(), type, size, fill);
     if (ip.is_multicast()) return eth_.transmit(multicast_mac(ip), type, size, fill);
     if (ip.is_unspecified()) {
       ++counters_.tx_dropped_bad_address;
       log::debug(log::source::arp, "dropped a packet to 0.0.0.0");
+      return false;
+    }
+    if (size > eth_.mtu()) {  // the Ethernet layer would refuse it: do not queue it first
+      ++counters_.tx_dropped_oversize;
+      log::debug(log::source::arp, "dropped a packet of {} bytes to {}: over the MTU", size, ip);
       return false;
     }
     const arp_send_plan plan = cache_.resolve(ip, type, size, fill, clock_());

@@ -215,16 +215,17 @@ class arp_cache {
 
   /// The fast path, no time needed: the MAC of `ip` if its entry can be used
   /// as it is (reachable, probe, permanent); marks it used. Counts a hit.
-  /// Otherwise nothing changes and the caller goes through resolve().
-  std::optional<mac_address> hit(ipv4_address ip) noexcept {
+  /// Otherwise nullptr: nothing changes and the caller goes through resolve().
+  /// The pointer is valid until the next call that changes the table.
+  const mac_address* hit(ipv4_address ip) noexcept {
     const std::uint32_t i = index_of(ip);
-    if (i == no_entry) return std::nullopt;
+    if (i == no_entry) return nullptr;
     slot& s = entries_[i];
     const arp_state st = s.entry.state;
-    if (st != arp_state::reachable && st != arp_state::probe && st != arp_state::permanent) return std::nullopt;
+    if (st != arp_state::reachable && st != arp_state::probe && st != arp_state::permanent) return nullptr;
     touch(i);
     ++counters_.cache_hits;
-    return s.entry.mac;
+    return &s.entry.mac;
   }
 
   /// What to do with a packet of `size` bytes of type `type` sent to `ip`
@@ -587,6 +588,7 @@ class arp_cache {
       log::debug(log::source::arp, "dropped a packet to {}: {} already wait for its resolution", e.ip, e.pending);
       return false;
     }
+    if (size == 0) return true;  // nothing to send (the frame_filler convention)
     if (walking_ || size > std::numeric_limits<std::uint16_t>::max() ||
         record_header + size > queue_.size() - queue_used_) {
       ++counters_.pending_dropped_total_full;

@@ -80,7 +80,8 @@ class stack {
   using dependencies = device_list<Netif, Config, monotonic_clock, os_random>;
   static constexpr std::string_view device_name = "direct stack";
 
-  stack(asio::any_io_executor executor, Netif& netif, Config& config, monotonic_clock& clock, std::uint32_t seed)
+  /// `clock` is read once per event; `seed` randomizes ephemeral ports.
+  stack(asio::any_io_executor executor, Netif& netif, Config& config, clock_ref clock, std::uint32_t seed)
       : clock_(clock),
         hook_(netif, delegate<void()>::bind<&stack::schedule_poll>(*this)),
         ethernet_(hook_),
@@ -97,7 +98,8 @@ class stack {
 
   template <class Keys>
   stack(device_context& context, const Keys&, Netif& netif, Config& config, monotonic_clock& clock, os_random& random)
-      : stack(context.executor, netif, config, clock, static_cast<std::uint32_t>(random())) {}
+      : stack(context.executor, netif, config, clock_ref::bind<&monotonic_clock::now>(clock),
+              static_cast<std::uint32_t>(random())) {}
 
   stack(const stack&) = delete;
   stack& operator=(const stack&) = delete;
@@ -116,7 +118,7 @@ class stack {
   void poll() {
     poll_posted_ = false;
     const instant t = now();
-    const instant next = std::min({arp_.poll(t), ipv4_.poll(t)});
+    const instant next = std::min(arp_.poll(t), ipv4_.poll(t));
     if (next == never) {
       timer_.cancel();
       armed_for_ = never;
@@ -134,7 +136,7 @@ class stack {
   }
 
  private:
-  instant now() { return clock_.now(); }
+  instant now() { return clock_(); }
 
   /// Coalesces the polls of one batch of frames or sends into one.
   void schedule_poll() {
@@ -145,7 +147,7 @@ class stack {
     });
   }
 
-  monotonic_clock& clock_;
+  clock_ref clock_;
   netif_type hook_;
   ethernet_type ethernet_;
   arp_type arp_;

@@ -4,6 +4,10 @@
 //   pcap_writer<N>   records N's frames in a pcap file              uk/net/pcap_writer.hpp
 //   fault_injector<N> drops, duplicates, reorders, damages, limits  uk/net/fault_injector.hpp
 // Only tap includes Asio; include the others alone to stay free of it.
+//
+// Decorators stack in the order they are written: pcap_writer<fault_injector<tap>>
+// records what the stack sends and receives, fault_injector<pcap_writer<tap>>
+// what the wire carries.
 #pragma once
 
 #include "uk/concepts/netif.hpp"

@@ -4,8 +4,8 @@
 //   uk::net::pcap_writer<uk::net::tap> traced(tap, "run.pcap");   // or --pcap=run.pcap
 //   ethernet<uk::net::pcap_writer<uk::net::tap>> eth(traced);
 //
-// The file is the classic libpcap format that tcpdump, tshark and Wireshark
-// read: a 24-byte global header (magic 0xa1b2c3d4 in the writer's byte order,
+// The file is the classic libpcap format (draft-ietf-opsawg-pcap) that
+// tcpdump, tshark and Wireshark read: a 24-byte global header (magic 0xa1b2c3d4 in the writer's byte order,
 // version 2.4, snaplen 65535, link type 1 = Ethernet) then one 16-byte record
 // header (seconds, microseconds, captured length, original length) before
 // each frame. Received and transmitted frames are both recorded, in the order

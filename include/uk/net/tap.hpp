@@ -24,6 +24,10 @@
 //
 // The stack is a host of its own on the link: its MAC (--mac) defaults to a
 // random locally administered unicast address, not the kernel side's.
+//
+// Like the rest of a uk stack, a tap is used from the thread that runs its
+// executor. Its buffers are allocated when it is created; sending and
+// receiving allocate nothing (Asio recycles its wait operations).
 #pragma once
 
 #include <fcntl.h>
@@ -136,7 +140,7 @@ class tap {
   /// Throws uk::device_error saying what went wrong and what to do.
   tap(asio::any_io_executor executor, std::string name, const tap_options& options = {})
       : state_(std::make_shared<state>(executor, std::move(name), options)) {
-    state_->descriptor.assign(open_tap(state_->name, options));
+    take(open_tap(state_->name, options));
     log::info(log::source::netif, "tap {}: attached, MAC {}, MTU {}", state_->name, state_->mac, state_->mtu);
     start_reading(state_);
   }
@@ -145,7 +149,20 @@ class tap {
   /// write (a TAP descriptor opened by a privileged helper, or a datagram
   /// socket in tests); the device owns it from now on. `name` is for logs.
   static tap adopt(asio::any_io_executor executor, int fd, std::string name, const tap_options& options = {}) {
-    return tap(executor, fd, std::move(name), options);
+    std::shared_ptr<state> s;
+    try {
+      s = std::make_shared<state>(executor, std::move(name), options);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+      const int error = errno;
+      ::close(fd);
+      throw device_error(fmt::format("{}: cannot make the descriptor non-blocking: {}", s->name, std::strerror(error)));
+    }
+    return tap(std::move(s), fd);
   }
 
   tap(tap&&) noexcept = default;
@@ -204,7 +221,7 @@ class tap {
     state(asio::any_io_executor executor, std::string interface_name, const tap_options& options)
         : descriptor(executor),
           name(std::move(interface_name)),
-          mac(options.mac.value_or(detail::random_local_mac())),
+          mac(checked_mac(options.mac)),
           mtu(options.mtu),
           batch(std::max<std::size_t>(options.receive_batch, 1)),
           // One byte more than the longest acceptable frame: a read that fills it was too long.
@@ -227,17 +244,26 @@ class tap {
     bool reported_write_error = false;
   };
 
-  tap(asio::any_io_executor executor, int fd, std::string name, const tap_options& options)
-      : state_(std::make_shared<state>(executor, std::move(name), options)) {
-    const int flags = ::fcntl(fd, F_GETFL);
-    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-      const int error = errno;
-      ::close(fd);
-      throw device_error(fmt::format("{}: cannot make the descriptor non-blocking: {}", state_->name,
-                                     std::strerror(error)));
-    }
-    state_->descriptor.assign(fd);
+  static mac_address checked_mac(const std::optional<mac_address>& mac) {
+    if (!mac) return detail::random_local_mac();
+    // A station's own address is an individual one (IEEE 802-2014 8.2: I/G bit clear).
+    if (mac->is_multicast()) throw device_error(fmt::format("--mac={} is a group address, not a station's", *mac));
+    return *mac;
+  }
+
+  tap(std::shared_ptr<state> s, int fd) : state_(std::move(s)) {
+    take(fd);
     start_reading(state_);
+  }
+
+  /// Hands the descriptor to Asio (which registers it with the reactor).
+  void take(int fd) {
+    boost::system::error_code ec;
+    state_->descriptor.assign(fd, ec);
+    if (ec) {
+      ::close(fd);
+      throw device_error(fmt::format("{}: cannot watch the descriptor: {}", state_->name, ec.message()));
+    }
   }
 
   // ---- opening -----------------------------------------------------------------

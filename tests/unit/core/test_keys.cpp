@@ -168,17 +168,15 @@ struct no_pcap_key {
   static constexpr std::string_view default_text = "x";
 };
 
-using stack_values = uk::key_values<interface_key, mac_key, pcap_key, ipv4_key, gateway_key, mtu_key,
-                                    port_key, timeout_key, pcap_file_key>;
+using stack_values = uk::key_values<interface_key, mac_key, pcap_key, ipv4_key, gateway_key,
+                                    mtu_key, port_key, timeout_key, pcap_file_key>;
 
 /// parse_keys over the representative keys, with argv given as a list.
 template <class... Keys>
 auto parse_with(std::vector<const char*> args) {
   return uk::parse_keys<Keys...>("hello-socket", args);
 }
-auto parse(std::vector<const char*> args) {
-  return stack_values::parse("hello-socket", args);
-}
+auto parse(std::vector<const char*> args) { return stack_values::parse("hello-socket", args); }
 
 std::string usage_error(std::string_view what) {
   return fmt::format("hello-socket: {}\nTry 'hello-socket --help' for the list of keys.\n", what);
@@ -198,7 +196,8 @@ TEST_CASE("key_parser<ipv4_address>: dotted quads only", "[keys][parsers]") {
   CHECK(p::parse("10.0.0.2") == uk::ipv4_address::from_octets(10, 0, 0, 2));
   CHECK(p::parse("255.255.255.255") == uk::ipv4_address::broadcast());
   CHECK(p::parse("0.0.0.0") == uk::ipv4_address::any());
-  for (auto bad : {"", "10.0.0", "10.0.0.256", "10.0.0.2.1", "10.0.0.-1", "a.b.c.d", "10.0.0.2/24", " 10.0.0.2"})
+  for (auto bad : {"", "10.0.0", "10.0.0.256", "10.0.0.2.1", "10.0.0.-1", "a.b.c.d", "10.0.0.2/24",
+                   " 10.0.0.2"})
     CHECK_FALSE(p::parse(bad));
 }
 
@@ -209,7 +208,8 @@ TEST_CASE("key_parser<ipv4_prefix>: address/length with length 0 to 32", "[keys]
   CHECK(p::parse("10.0.0.2/24") == uk::ipv4_prefix{uk::ipv4_address::from_octets(10, 0, 0, 2), 24});
   CHECK(p::parse("0.0.0.0/0") == uk::ipv4_prefix{{}, 0});
   CHECK(p::parse("10.0.0.2/32"));
-  for (auto bad : {"", "10.0.0.2", "10.0.0.2/33", "10.0.0.2/", "10.0.0.300/24", "/24", "10.0.0.2/-1"})
+  for (auto bad :
+       {"", "10.0.0.2", "10.0.0.2/33", "10.0.0.2/", "10.0.0.300/24", "/24", "10.0.0.2/-1"})
     CHECK_FALSE(p::parse(bad));
 }
 
@@ -218,7 +218,8 @@ TEST_CASE("key_parser<mac_address>: six hex octets", "[keys][parsers]") {
   CHECK(p::metavar == "MAC");
   CHECK(p::parse("02:00:00:00:00:01") == uk::mac_address{{2, 0, 0, 0, 0, 1}});
   CHECK(p::parse("02-AB-cd-00-00-ff") == uk::mac_address{{2, 0xab, 0xcd, 0, 0, 0xff}});
-  for (auto bad : {"", "02:00:00:00:00", "02:00:00:00:00:01:02", "02:00:00:00:00:0g", "0200.0000.0001"})
+  for (auto bad :
+       {"", "02:00:00:00:00", "02:00:00:00:00:01:02", "02:00:00:00:00:0g", "0200.0000.0001"})
     CHECK_FALSE(p::parse(bad));
 }
 
@@ -248,7 +249,8 @@ TEST_CASE("key_parser<integer>: decimal within the type's range", "[keys][parser
   CHECK_FALSE(i64::parse("9223372036854775808"));
   CHECK(u64::parse("18446744073709551615") == UINT64_MAX);
   CHECK_FALSE(u64::parse("18446744073709551616"));
-  for (auto bad : {"", "+1", " 1", "1 ", "0x10", "1e3", "1.0", "one", "-"}) CHECK_FALSE(i64::parse(bad));
+  for (auto bad : {"", "+1", " 1", "1 ", "0x10", "1e3", "1.0", "one", "-"})
+    CHECK_FALSE(i64::parse(bad));
   STATIC_REQUIRE_FALSE(uk::parsable_key_value<char>);  // characters are not integers
   STATIC_REQUIRE(uk::parsable_key_value<signed char>);
 }
@@ -376,11 +378,13 @@ TEST_CASE("key_values::set replaces a value", "[keys]") {
   CHECK(v.get<mtu_key>() == 1500);
 }
 
-TEST_CASE("key_values::defaults: a default_text that does not parse is a logic_error naming the key",
-          "[keys]") {
+TEST_CASE(
+    "key_values::defaults: a default_text that does not parse is a logic_error naming the key",
+    "[keys]") {
   using broken = uk::key_values<interface_key, bad_default_key>;
   CHECK_THROWS_AS(broken::defaults(), std::logic_error);
-  CHECK_THROWS_WITH(broken::defaults(), Catch::Contains("--broken") && Catch::Contains("'10.0.0.256'") &&
+  CHECK_THROWS_WITH(broken::defaults(), Catch::Contains("--broken") &&
+                                            Catch::Contains("'10.0.0.256'") &&
                                             Catch::Contains("an IPv4 address"));
   std::vector<const char*> none;
   CHECK_THROWS_AS((uk::parse_keys<bad_default_key>("x", none)), std::logic_error);
@@ -397,13 +401,14 @@ TEST_CASE("key_values: a required key defaults to a value-initialized T", "[keys
 // interface_again_key>` fails to compile with that message.
 TEST_CASE("keys::distinct: names, short names and --no-FLAG must be distinct", "[keys]") {
   STATIC_REQUIRE(uk::keys::distinct<>());
-  STATIC_REQUIRE(uk::keys::distinct<interface_key, mac_key, pcap_key, ipv4_key, gateway_key, mtu_key,
-                                    port_key, timeout_key, pcap_file_key>());
+  STATIC_REQUIRE(uk::keys::distinct<interface_key, mac_key, pcap_key, ipv4_key, gateway_key,
+                                    mtu_key, port_key, timeout_key, pcap_file_key>());
   STATIC_REQUIRE_FALSE(uk::keys::distinct<interface_key, interface_again_key>());  // same name
-  STATIC_REQUIRE_FALSE(uk::keys::distinct<interface_key, short_i_key>());          // same short name
-  STATIC_REQUIRE_FALSE(uk::keys::distinct<interface_key, mac_key, interface_key>());  // listed twice
+  STATIC_REQUIRE_FALSE(uk::keys::distinct<interface_key, short_i_key>());  // same short name
+  STATIC_REQUIRE_FALSE(
+      uk::keys::distinct<interface_key, mac_key, interface_key>());   // listed twice
   STATIC_REQUIRE_FALSE(uk::keys::distinct<pcap_key, no_pcap_key>());  // --no-pcap is taken
-  STATIC_REQUIRE(uk::keys::distinct<interface_key, no_pcap_key>());    // fine without the flag
+  STATIC_REQUIRE(uk::keys::distinct<interface_key, no_pcap_key>());   // fine without the flag
   // Each is a valid key on its own.
   CHECK(uk::key_values<interface_again_key>::defaults().get<interface_again_key>() == "tap1");
   CHECK(uk::key_values<short_i_key>::defaults().get<short_i_key>() == "x");
@@ -411,8 +416,9 @@ TEST_CASE("keys::distinct: names, short names and --no-FLAG must be distinct", "
 }
 
 TEST_CASE("unique_key_values_t drops repeated key types, keeping the first", "[keys]") {
-  STATIC_REQUIRE(std::is_same_v<uk::unique_key_values_t<interface_key, mac_key, interface_key, mac_key, pcap_key>,
-                                uk::key_values<interface_key, mac_key, pcap_key>>);
+  STATIC_REQUIRE(std::is_same_v<
+                 uk::unique_key_values_t<interface_key, mac_key, interface_key, mac_key, pcap_key>,
+                 uk::key_values<interface_key, mac_key, pcap_key>>);
   STATIC_REQUIRE(std::is_same_v<uk::unique_key_values_t<>, uk::key_values<>>);
 }
 
@@ -442,13 +448,13 @@ TEST_CASE("parse_keys: every way to give a value", "[keys][argv]") {
   CHECK(tap5({"--interface", "tap5"}) == "tap5");
   CHECK(tap5({"-i", "tap5"}) == "tap5");
   CHECK(tap5({"-itap5"}) == "tap5");
-  CHECK(tap5({"--interface="}) == "");       // an empty value, given explicitly
+  CHECK(tap5({"--interface="}) == "");        // an empty value, given explicitly
   CHECK(tap5({"--interface=a=b"}) == "a=b");  // only the first '=' splits
   CHECK(tap5({"-i="}) == "=");                // -kVALUE takes everything after k
 
-  const auto r = parse({"--ipv4", "192.168.1.5/16", "--ipv4-gateway=192.168.0.1", "--mac",
-                        "02:00:00:00:00:09", "--mtu=9000", "--port", "65535", "-t1.5s",
-                        "--pcap-file", "/tmp/out.pcap"});
+  const auto r =
+      parse({"--ipv4", "192.168.1.5/16", "--ipv4-gateway=192.168.0.1", "--mac", "02:00:00:00:00:09",
+             "--mtu=9000", "--port", "65535", "-t1.5s", "--pcap-file", "/tmp/out.pcap"});
   REQUIRE(r);
   CHECK(r->get<ipv4_key>() == *uk::ipv4_prefix::parse("192.168.1.5/16"));
   CHECK(r->get<gateway_key>() == uk::ipv4_address::from_octets(192, 168, 0, 1));
@@ -502,11 +508,13 @@ TEST_CASE("parse_keys: --no-KEY of a key that is not a flag is unknown", "[keys]
   const auto r = parse({"--no-interface"});
   REQUIRE_FALSE(r);
   CHECK(r.error().code == uk::exit_usage);
-  CHECK(first_line(r.error().message) == "hello-socket: unknown key --no-interface; --interface is not a flag");
+  CHECK(first_line(r.error().message) ==
+        "hello-socket: unknown key --no-interface; --interface is not a flag");
 }
 
 TEST_CASE("parse_keys: a key given twice, the last wins", "[keys][argv]") {
-  const auto r = parse({"--interface=a", "-i", "b", "--mtu=100", "--interface", "c", "--mtu", "200"});
+  const auto r =
+      parse({"--interface=a", "-i", "b", "--mtu=100", "--interface", "c", "--mtu", "200"});
   REQUIRE(r);
   CHECK(r->get<interface_key>() == "c");
   CHECK(r->get<mtu_key>() == 200);
@@ -553,17 +561,20 @@ TEST_CASE("parse_keys: a bad value says what was expected", "[keys][errors]") {
 
   const auto port = parse({"--port", "0"});
   REQUIRE_FALSE(port);
-  CHECK(first_line(port.error().message) == "hello-socket: --port: expected an integer from 1 to 65535, got '0'");
+  CHECK(first_line(port.error().message) ==
+        "hello-socket: --port: expected an integer from 1 to 65535, got '0'");
 
   const auto mtu = parse({"--mtu=9001"});
   REQUIRE_FALSE(mtu);
-  CHECK(first_line(mtu.error().message) == "hello-socket: --mtu: expected an integer from 68 to 9000, got '9001'");
+  CHECK(first_line(mtu.error().message) ==
+        "hello-socket: --mtu: expected an integer from 68 to 9000, got '9001'");
 
   const auto timeout = parse({"-t", "30"});
   REQUIRE_FALSE(timeout);
-  CHECK(first_line(timeout.error().message) ==
-        "hello-socket: -t: expected a duration with a unit (ns, us, ms, s, m, h) such as 250ms or 1.5s, "
-        "got '30': no unit (ns, us, ms, s, m or h)");
+  CHECK(
+      first_line(timeout.error().message) ==
+      "hello-socket: -t: expected a duration with a unit (ns, us, ms, s, m, h) such as 250ms or 1.5s, "
+      "got '30': no unit (ns, us, ms, s, m or h)");
 
   const auto mac = parse({"--mac=zz"});
   REQUIRE_FALSE(mac);
@@ -600,8 +611,10 @@ TEST_CASE("parse_keys: unknown keys, with did-you-mean", "[keys][errors]") {
     return first_line(r.error().message);
   };
   // Edit distance 1 (a transposition), 1 (a deletion), 2.
-  CHECK(message({"--intrface=tap0"}) == "hello-socket: unknown key --intrface; did you mean --interface?");
-  CHECK(message({"--itnerface=x"}) == "hello-socket: unknown key --itnerface; did you mean --interface?");
+  CHECK(message({"--intrface=tap0"}) ==
+        "hello-socket: unknown key --intrface; did you mean --interface?");
+  CHECK(message({"--itnerface=x"}) ==
+        "hello-socket: unknown key --itnerface; did you mean --interface?");
   CHECK(message({"--ipv4-gatewy", "1.2.3.4"}) ==
         "hello-socket: unknown key --ipv4-gatewy; did you mean --ipv4-gateway?");
   // Several candidates, closest first.
@@ -658,16 +671,34 @@ TEST_CASE("--help: exit 63 and every key with its default, grouped", "[keys][hel
   INFO(help);
   CHECK(help.starts_with("Usage: hello-socket [--KEY=VALUE]...\n"));
   CHECK(help.ends_with("\n"));
-  CHECK_THAT(help, Catch::Contains("  -i, --interface=STRING    The TAP device to use; created when absent. (default: tap0)\n"));
-  CHECK_THAT(help, Catch::Contains("      --mac=MAC             The MAC address of the interface; random when absent. (default: none)\n"));
-  CHECK_THAT(help, Catch::Contains("  -p, --[no-]pcap           Write every frame to a pcap file. (default: false)\n"));
-  CHECK_THAT(help, Catch::Contains("      --ipv4=PREFIX         The address and prefix of the interface. (default: 10.0.0.2/24)\n"));
-  CHECK_THAT(help, Catch::Contains("      --ipv4-gateway=ADDR   The default gateway. (default: none)\n"));
+  CHECK_THAT(
+      help,
+      Catch::Contains(
+          "  -i, --interface=STRING    The TAP device to use; created when absent. (default: tap0)\n"));
+  CHECK_THAT(
+      help,
+      Catch::Contains(
+          "      --mac=MAC             The MAC address of the interface; random when absent. (default: none)\n"));
+  CHECK_THAT(
+      help,
+      Catch::Contains(
+          "  -p, --[no-]pcap           Write every frame to a pcap file. (default: false)\n"));
+  CHECK_THAT(
+      help,
+      Catch::Contains(
+          "      --ipv4=PREFIX         The address and prefix of the interface. (default: 10.0.0.2/24)\n"));
+  CHECK_THAT(help,
+             Catch::Contains("      --ipv4-gateway=ADDR   The default gateway. (default: none)\n"));
   CHECK_THAT(help, Catch::Contains("      --mtu=INT             The link MTU. (default: 1500)\n"));
-  CHECK_THAT(help, Catch::Contains("      --port=INT            The port to listen on. (default: 7)\n"));
-  CHECK_THAT(help, Catch::Contains("  -t, --timeout=DURATION    How long an idle connection lives. (default: 2m)\n"));
-  CHECK_THAT(help, Catch::Contains("      --pcap-file=PATH      Where --pcap writes. (default: none)\n"));
-  CHECK_THAT(help, Catch::Contains("  -h, --help                Show this help and exit with code 63."));
+  CHECK_THAT(help,
+             Catch::Contains("      --port=INT            The port to listen on. (default: 7)\n"));
+  CHECK_THAT(help,
+             Catch::Contains(
+                 "  -t, --timeout=DURATION    How long an idle connection lives. (default: 2m)\n"));
+  CHECK_THAT(help,
+             Catch::Contains("      --pcap-file=PATH      Where --pcap writes. (default: none)\n"));
+  CHECK_THAT(help,
+             Catch::Contains("  -h, --help                Show this help and exit with code 63."));
 
   // Groups in order of first appearance; each key under its group.
   const auto at = [&](std::string_view text) { return help.find(text); };
@@ -699,7 +730,8 @@ TEST_CASE("--help wins over errors, and -h is help unless a key uses it", "[keys
   CHECK(help.error().message == uk::key_values<interface_key, verbose_key>::help("hello-socket"));
 }
 
-TEST_CASE("--help: long docs wrap before column 100, long keys get their own line", "[keys][help]") {
+TEST_CASE("--help: long docs wrap before column 100, long keys get their own line",
+          "[keys][help]") {
   const auto r = parse_with<interface_key, long_doc_key, empty_default_key, token_key>({"--help"});
   REQUIRE_FALSE(r);
   const std::string& help = r.error().message;
@@ -723,6 +755,7 @@ TEST_CASE("--help: long docs wrap before column 100, long keys get their own lin
 TEST_CASE("parse_keys with no keys at all", "[keys]") {
   std::vector<const char*> none, one{"--x"};
   CHECK(uk::parse_keys<>("p", none));
-  CHECK(uk::parse_keys<>("p", one).error().message == "p: unknown key --x\nTry 'p --help' for the list of keys.\n");
+  CHECK(uk::parse_keys<>("p", one).error().message ==
+        "p: unknown key --x\nTry 'p --help' for the list of keys.\n");
   CHECK(uk::parse_keys<>("p", std::vector<const char*>{"--help"}).error().code == uk::exit_help);
 }

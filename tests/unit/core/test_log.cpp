@@ -97,9 +97,9 @@ struct fmt::formatter<counted> {
 };
 
 TEST_CASE("log: names of sources and levels", "[log]") {
-  const std::vector<std::string_view> sources{"uk",   "netif", "ethernet", "arp",         "ipv4",
-                                              "icmp", "udp",   "tcp",      "dhcp",        "qubes.db",
-                                              "qubes.rexec", "qubes.gui", "app"};
+  const std::vector<std::string_view> sources{
+      "uk",  "netif", "ethernet", "arp",         "ipv4",      "icmp", "udp",
+      "tcp", "dhcp",  "qubes.db", "qubes.rexec", "qubes.gui", "app"};
   REQUIRE(ulog::all_sources.size() == ulog::source_count);
   for (std::size_t i = 0; i < ulog::source_count; ++i) {
     CHECK(static_cast<std::size_t>(ulog::all_sources[i]) == i);
@@ -155,7 +155,8 @@ TEST_CASE("log::parse_spec: good specs", "[log][spec]") {
         CHECK(spec.of(s) == l);
       }
     }
-    CHECK(parsed("qubes.db:debug,qubes.gui:quiet,uk:warning").of(source::qubes_gui) == level::quiet);
+    CHECK(parsed("qubes.db:debug,qubes.gui:quiet,uk:warning").of(source::qubes_gui) ==
+          level::quiet);
   }
   SECTION("letter case and spaces around items do not matter") {
     CHECK(parsed(" TCP : Debug , *:WARNING ") == parsed("tcp:debug,*:warning"));
@@ -165,20 +166,28 @@ TEST_CASE("log::parse_spec: good specs", "[log][spec]") {
 TEST_CASE("log::parse_spec: bad specs say what is valid", "[log][spec]") {
   CHECK(spec_error("") == "the log spec is empty");
   CHECK(spec_error("  ") == "the log spec is empty");
-  for (auto empty_item : {",", "tcp:debug,", ",tcp:debug", "tcp:debug,,*:info", "tcp:debug, ,udp:info"})
+  for (auto empty_item :
+       {",", "tcp:debug,", ",tcp:debug", "tcp:debug,,*:info", "tcp:debug, ,udp:info"})
     CHECK(spec_error(empty_item) == "the log spec has an empty item");
 
-  CHECK(spec_error("tpc:debug") ==
-        "unknown log source 'tpc'; did you mean tcp or app? (sources: *, uk, netif, ethernet, arp, ipv4, "
-        "icmp, udp, tcp, dhcp, qubes.db, qubes.rexec, qubes.gui, app)");
-  CHECK_THAT(spec_error("qubes.dbb:info"), Catch::StartsWith("unknown log source 'qubes.dbb'; did you mean qubes.db?"));
-  CHECK_THAT(spec_error("frobnicator:info"), Catch::StartsWith("unknown log source 'frobnicator' (sources: *, uk,"));
+  CHECK(
+      spec_error("tpc:debug") ==
+      "unknown log source 'tpc'; did you mean tcp or app? (sources: *, uk, netif, ethernet, arp, ipv4, "
+      "icmp, udp, tcp, dhcp, qubes.db, qubes.rexec, qubes.gui, app)");
+  CHECK_THAT(spec_error("qubes.dbb:info"),
+             Catch::StartsWith("unknown log source 'qubes.dbb'; did you mean qubes.db?"));
+  CHECK_THAT(spec_error("frobnicator:info"),
+             Catch::StartsWith("unknown log source 'frobnicator' (sources: *, uk,"));
   CHECK_THAT(spec_error(":debug"), Catch::StartsWith("unknown log source ''"));
   CHECK_THAT(spec_error("runtime:debug"), Catch::StartsWith("unknown log source 'runtime'"));
 
-  CHECK(spec_error("tcp:verbose") == "unknown log level 'verbose' (levels: quiet, error, warning, info, debug)");
-  CHECK(spec_error("warn") == "unknown log level 'warn'; did you mean warning? (levels: quiet, error, warning, info, debug)");
-  CHECK_THAT(spec_error("tcp:debg"), Catch::StartsWith("unknown log level 'debg'; did you mean debug?"));
+  CHECK(spec_error("tcp:verbose") ==
+        "unknown log level 'verbose' (levels: quiet, error, warning, info, debug)");
+  CHECK(
+      spec_error("warn") ==
+      "unknown log level 'warn'; did you mean warning? (levels: quiet, error, warning, info, debug)");
+  CHECK_THAT(spec_error("tcp:debg"),
+             Catch::StartsWith("unknown log level 'debg'; did you mean debug?"));
   CHECK_THAT(spec_error("tcp:"), Catch::StartsWith("unknown log level ''"));
   CHECK_THAT(spec_error("tcp:debug:x"), Catch::StartsWith("unknown log level 'debug:x'"));
   CHECK_THAT(spec_error("*:info,tcp"), Catch::StartsWith("unknown log level 'tcp'"));
@@ -189,7 +198,8 @@ TEST_CASE("log: formatting a spec gives back a spec that parses to it", "[log][s
     const auto s = parsed(text);
     CHECK(parsed(fmt::format("{}", s)) == s);
   }
-  CHECK(fmt::format("{}", parsed("tcp:debug,*:error,arp:warning")) == "*:error,arp:warning,tcp:debug");
+  CHECK(fmt::format("{}", parsed("tcp:debug,*:error,arp:warning")) ==
+        "*:error,arp:warning,tcp:debug");
 }
 
 TEST_CASE("log::apply sets every source's level, enabled compares", "[log][levels]") {
@@ -206,7 +216,8 @@ TEST_CASE("log::apply sets every source's level, enabled compares", "[log][level
   CHECK(ulog::enabled(source::udp, level::error));
   CHECK_FALSE(ulog::enabled(source::udp, level::info));
   CHECK_FALSE(ulog::enabled(source::udp, level::debug));
-  for (const auto l : ulog::all_levels) CHECK_FALSE(ulog::enabled(source::arp, l));  // quiet shows nothing
+  for (const auto l : ulog::all_levels)
+    CHECK_FALSE(ulog::enabled(source::arp, l));           // quiet shows nothing
   CHECK_FALSE(ulog::enabled(source::tcp, level::quiet));  // no message has level quiet
 
   ulog::set_level(source::udp, level::debug);
@@ -249,9 +260,9 @@ TEST_CASE("log: the sink gets one whole line per message", "[log][sink]") {
     INFO(line);
     CHECK(has_line_shape(line));
   }
-  CHECK_FALSE(has_line_shape("[    0.000140] info  app: hello"));     // no newline
-  CHECK_FALSE(has_line_shape("[   0.000140] info  app: hello\n"));    // 11 wide
-  CHECK_FALSE(has_line_shape("[    0.00014] info  app: hello\n"));    // 5 decimals
+  CHECK_FALSE(has_line_shape("[    0.000140] info  app: hello"));      // no newline
+  CHECK_FALSE(has_line_shape("[   0.000140] info  app: hello\n"));     // 11 wide
+  CHECK_FALSE(has_line_shape("[    0.00014] info  app: hello\n"));     // 5 decimals
   CHECK_FALSE(has_line_shape("[    0.000140] warning app: hello\n"));  // a 7-letter tag
   CHECK(has_line_shape("[    0.000140] info  app: hello\n"));
   CHECK(has_line_shape("[123456.000140] info  app: hello\n") == false);  // 13 wide
@@ -264,7 +275,8 @@ TEST_CASE("log: the sink gets one whole line per message", "[log][sink]") {
 
   // The timestamps never go back.
   const auto seconds = [](const std::string& line) { return std::stod(line.substr(1, 12)); };
-  for (std::size_t i = 1; i < captured.size(); ++i) CHECK(seconds(captured[i - 1]) <= seconds(captured[i]));
+  for (std::size_t i = 1; i < captured.size(); ++i)
+    CHECK(seconds(captured[i - 1]) <= seconds(captured[i]));
   CHECK(seconds(captured[0]) >= 0.0);
 }
 
@@ -276,7 +288,8 @@ TEST_CASE("log: lines from several threads never interleave", "[log][sink]") {
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([t] {
       for (int i = 0; i < lines; ++i) {
-        ulog::info(source::app, "thread {} line {} {}", t, i, std::string(50, 'a' + static_cast<char>(t)));
+        ulog::info(source::app, "thread {} line {} {}", t, i,
+                   std::string(50, 'a' + static_cast<char>(t)));
         if (i % 50 == 0) ulog::set_level(source::udp, i % 100 == 0 ? level::debug : level::info);
       }
     });
@@ -320,17 +333,20 @@ TEST_CASE("log::logs_key: the --logs key, -l", "[log][keys]") {
   CHECK(r->get<ulog::logs_key>() == parsed("*:warning,tcp:debug"));
 
   std::vector<const char*> attached{"-ldebug"}, long_form{"--logs=tcp:debug"};
-  CHECK(uk::parse_keys<ulog::logs_key>("hello", attached)->get<ulog::logs_key>() == parsed("debug"));
-  CHECK(uk::parse_keys<ulog::logs_key>("hello", long_form)->get<ulog::logs_key>() == parsed("tcp:debug"));
+  CHECK(uk::parse_keys<ulog::logs_key>("hello", attached)->get<ulog::logs_key>() ==
+        parsed("debug"));
+  CHECK(uk::parse_keys<ulog::logs_key>("hello", long_form)->get<ulog::logs_key>() ==
+        parsed("tcp:debug"));
 
   std::vector<const char*> bad{"--logs", "tpc:debug"};
   const auto e = uk::parse_keys<ulog::logs_key>("hello", bad);
   REQUIRE_FALSE(e);
   CHECK(e.error().code == uk::exit_usage);
   CHECK_THAT(e.error().message,
-             Catch::StartsWith("hello: --logs: expected a log spec such as '*:info,tcp:debug' (levels: quiet, "
-                               "error, warning, info, debug), got 'tpc:debug': unknown log source 'tpc'; "
-                               "did you mean tcp or app?"));
+             Catch::StartsWith(
+                 "hello: --logs: expected a log spec such as '*:info,tcp:debug' (levels: quiet, "
+                 "error, warning, info, debug), got 'tpc:debug': unknown log source 'tpc'; "
+                 "did you mean tcp or app?"));
 
   std::vector<const char*> help{"--help"};
   CHECK_THAT(uk::parse_keys<ulog::logs_key>("hello", help).error().message,

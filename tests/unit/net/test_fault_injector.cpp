@@ -6,7 +6,9 @@
 #include <uk/net/memory_link.hpp>
 #include <uk/net/pcap_writer.hpp>
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <chrono>
 #include <cstdint>
 #include <cstring>

@@ -199,6 +199,16 @@ TEST_CASE("tap: its MAC is a random locally administered unicast address unless 
   CHECK(third.name() == "third");
 }
 
+TEST_CASE("tap: a group address is refused as the stack's MAC") {
+  asio::io_context io;
+  socket_pair pair;
+  const int fd = pair.take_device_end();
+  CHECK(error_of([&] {
+    tap t = tap::adopt(io.get_executor(), fd, "pair", {.mac = uk::mac_address{{0x01, 0, 0x5e, 0, 0, 1}}});
+  }) == "--mac=01:00:5e:00:00:01 is a group address, not a station's");
+  CHECK(::fcntl(fd, F_GETFD) == -1);  // the device closed the descriptor it was given
+}
+
 TEST_CASE("tap: frames are received on the loop, several per wake-up, in order") {
   asio::io_context io;
   socket_pair pair;
@@ -304,6 +314,43 @@ TEST_CASE("tap: destroying the device with waits pending is safe") {
   io.restart();
   io.run_for(20ms);  // the aborted wait completes and finds the device closed
   SUCCEED();
+}
+
+TEST_CASE("tap: uk::run's constructor reads --interface, --mac, --mtu and --tx-queue-limit") {
+  using keys = uk::key_values<uk::net::interface_key, uk::net::mac_key, uk::net::mtu_key, uk::net::transmit_queue_key>;
+  static_assert(std::is_same_v<tap::keys, uk::key_list<uk::net::interface_key, uk::net::mac_key, uk::net::mtu_key,
+                                                       uk::net::transmit_queue_key>>);
+  const auto defaults = keys::defaults();
+  CHECK(defaults.get<uk::net::interface_key>() == "tap0");
+  CHECK(defaults.get<uk::net::mtu_key>() == 1500);
+  CHECK(defaults.get<uk::net::transmit_queue_key>() == 256);
+  CHECK_FALSE(defaults.get<uk::net::mac_key>());
+
+  const char* too_long[] = {"--interface=an-interface-name-far-too-long"};
+  const auto parsed = keys::parse("test", too_long);
+  REQUIRE(parsed);
+  asio::io_context io;
+  uk::device_context context{io.get_executor(), "test"};
+  CHECK_THAT(error_of([&] { tap t(context, *parsed); }), Catch::Matchers::Contains("is too long"));
+
+  if (!is_root()) {
+    WARN("skipped: opening a TAP device from keys needs root");
+    return;
+  }
+  const std::string result = in_child([]() -> std::string {
+    if (::unshare(CLONE_NEWNET) != 0) return std::string("unshare failed: ") + std::strerror(errno);
+    const char* args[] = {"--interface", "uktest1", "--mac", "02:00:00:00:00:42", "--mtu", "1400",
+                          "--tx-queue-limit", "8"};
+    const auto keys_given = keys::parse("test", args);
+    if (!keys_given) return "keys refused";
+    asio::io_context io;
+    uk::device_context context{io.get_executor(), "test"};
+    tap t(context, *keys_given);
+    // The kernel side's MTU follows ours.
+    if (std::system("ip -o link show uktest1 | grep -q 'mtu 1400 '") != 0) return "kernel MTU not 1400";
+    return fmt::format("{} {} {} {}", t.name(), t.mac(), t.mtu(), t.transmit_queue_limit());
+  });
+  CHECK(result == "uktest1 02:00:00:00:00:42 1400 8");
 }
 
 TEST_CASE("tap: in a namespace of its own, the device is created, brought up and exchanges ARP with Linux") {
