@@ -146,10 +146,18 @@ constexpr std::optional<ipv4_prefix> ipv4_prefix::parse(std::string_view text) n
   return ipv4_prefix{*address, static_cast<std::uint8_t>(length)};
 }
 
+namespace detail {
+/// A formatter that takes no format spec. (Deriving from fmt's string_view
+/// formatter instead trips a false -Wstringop-overflow in g++ 12 at -O3.)
+struct plain_formatter {
+  constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+};
+}  // namespace detail
+
 }  // namespace uk
 
 template <>
-struct fmt::formatter<uk::mac_address> : fmt::formatter<std::string_view> {
+struct fmt::formatter<uk::mac_address> : uk::detail::plain_formatter {
   auto format(const uk::mac_address& m, format_context& ctx) const {
     const auto& o = m.octets;
     return fmt::format_to(ctx.out(), "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", o[0], o[1], o[2],
@@ -158,7 +166,7 @@ struct fmt::formatter<uk::mac_address> : fmt::formatter<std::string_view> {
 };
 
 template <>
-struct fmt::formatter<uk::ipv4_address> : fmt::formatter<std::string_view> {
+struct fmt::formatter<uk::ipv4_address> : uk::detail::plain_formatter {
   auto format(const uk::ipv4_address& a, format_context& ctx) const {
     const auto o = a.octets();
     return fmt::format_to(ctx.out(), "{}.{}.{}.{}", o[0], o[1], o[2], o[3]);
@@ -166,14 +174,14 @@ struct fmt::formatter<uk::ipv4_address> : fmt::formatter<std::string_view> {
 };
 
 template <>
-struct fmt::formatter<uk::ipv4_prefix> : fmt::formatter<std::string_view> {
+struct fmt::formatter<uk::ipv4_prefix> : uk::detail::plain_formatter {
   auto format(const uk::ipv4_prefix& p, format_context& ctx) const {
     return fmt::format_to(ctx.out(), "{}/{}", p.address, p.length);
   }
 };
 
 template <>
-struct fmt::formatter<uk::ipv4_endpoint> : fmt::formatter<std::string_view> {
+struct fmt::formatter<uk::ipv4_endpoint> : uk::detail::plain_formatter {
   auto format(const uk::ipv4_endpoint& e, format_context& ctx) const {
     return fmt::format_to(ctx.out(), "{}:{}", e.address, e.port);
   }

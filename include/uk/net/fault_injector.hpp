@@ -113,7 +113,7 @@ class fault_injector {
   mac_address mac() const { return inner_.mac(); }
   std::size_t mtu() const { return inner_.mtu(); }
   std::size_t transmit_queue_limit() const { return inner_.transmit_queue_limit(); }
-  const netif_counters& counters() const { return inner_.counters(); }
+  decltype(auto) counters() const { return inner_.counters(); }
   void set_receiver(frame_handler h) noexcept { receiver_ = h; }
 
   bool transmit(std::size_t size, frame_filler fill) {

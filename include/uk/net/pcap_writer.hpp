@@ -117,7 +117,7 @@ class pcap_writer {
   std::size_t mtu() const { return inner_.mtu(); }
   std::size_t transmit_queue_limit() const { return inner_.transmit_queue_limit(); }
   /// The wrapped netif's counters: the writer drops nothing.
-  const netif_counters& counters() const { return inner_.counters(); }
+  decltype(auto) counters() const { return inner_.counters(); }
   void set_receiver(frame_handler h) noexcept { receiver_ = h; }
 
   bool transmit(std::size_t size, frame_filler fill) {
