@@ -10,7 +10,7 @@ mkdir -p "$work"
 new_namespace "uk-hostile-$$"
 
 ip netns exec "$NS" "$echo_bin" --interface=tap0 --ipv4=10.0.0.2/24 --mac=02:00:00:00:00:02 \
-  -l '*:info,ethernet:info,ipv4:info' >"$work/echo.log" 2>&1 &
+  -l '*:info,ethernet:debug,arp:debug,ipv4:debug,icmp:debug,udp:debug' >"$work/echo.log" 2>&1 &
 pid=$!
 wait_for_link tap0
 kernel_side tap0 10.0.0.1/24
@@ -36,7 +36,9 @@ kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?
 [ "$status" -eq 0 ] || fail "echo-direct exited with $status"
-grep -E "drops|dropped" "$work/echo.log" | head -20
-grep -Eq "ipv4: .*bad_checksum=[1-9]" "$work/echo.log" || fail "bad IPv4 checksums not counted"
-grep -Eq "udp: .*rx_bad_checksum=[1-9]" "$work/echo.log" || fail "bad UDP checksums not counted"
+grep "counters:" "$work/echo.log"
+grep -Eq "ipv4: counters: .* bad_checksum=[1-9]" "$work/echo.log" || fail "bad IPv4 checksums not counted"
+grep -Eq "ipv4: counters: .* bad_header=[1-9]" "$work/echo.log" || fail "bad IPv4 lengths not counted"
+grep -Eq "udp: counters: .* rx_bad_checksum=[1-9]" "$work/echo.log" || fail "bad UDP checksums not counted"
+grep -Eq "ethernet: counters: .* truncated=[1-9]" "$work/echo.log" || fail "truncated frames not counted"
 echo "PASSED"

@@ -10,7 +10,7 @@
 namespace uk {
 
 /// An ARP layer.
-///   a.set_addresses(ip)       the address we answer for (gratuitous ARP announces it)
+///   a.set_address(ip)         the address we answer for (gratuitous ARP announces it)
 ///   a.lookup(ip)              the cached MAC of `ip`, if resolved
 ///   a.add_static(ip, mac)     a permanent entry
 ///   a.transmit(ip, type, size, fill)

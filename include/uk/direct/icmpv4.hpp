@@ -18,8 +18,9 @@
 //   4.3.2.3, as Linux does). They are never sent about an ICMP error, a
 //   datagram to a broadcast or multicast address, a fragment other than the
 //   first, or a datagram whose source is not one host (RFC 1122 3.2.2), and
-//   they are rate-limited by a token bucket (RFC 1812 4.3.2.8; 10 per second,
-//   bursts of 10 by default).
+//   they are rate-limited (RFC 1812 4.3.2.8) by a token bucket, the method
+//   RFC 4443 2.4 (f) recommends for ICMPv6: 10 per second, bursts of 10 by
+//   default. Echo replies are not limited (Linux's icmp_ratemask neither).
 // - Every message received has its checksum verified (wire::icmpv4::parse;
 //   mirage-tcpip #217) and is counted by type; unknown types are discarded
 //   (RFC 1122 3.2.2). Echo replies and errors can be passed to the application.
@@ -50,8 +51,8 @@ struct icmpv4_options {
   /// Answer echo requests sent to a broadcast or multicast address (RFC 1122
   /// 3.2.2.6 lets a host discard them; smurf amplification is why it should).
   bool reply_to_broadcast_echo = false;
-  /// The token bucket of error messages (RFC 1812 4.3.2.8): this many per
-  /// second on average, at most error_burst at once. 0 per second: none.
+  /// The token bucket of error messages (RFC 1812 4.3.2.8, RFC 4443 2.4 (f)):
+  /// this many per second on average, at most error_burst at once. 0 per second: none.
   std::uint32_t errors_per_second = 10;
   std::uint32_t error_burst = 10;
   /// The largest error datagram, IP header included: the quote is cut to fit,
@@ -245,8 +246,9 @@ class icmpv4 {
     return options_.errors_per_second == 0 ? duration{0} : error_interval() * options_.error_burst;
   }
 
-  /// RFC 1812 4.3.2.8: a token bucket. The credit is time: it grows with the
-  /// clock up to burst intervals, and each error spends one interval.
+  /// RFC 1812 4.3.2.8 rate limiting, as a token bucket (RFC 4443 2.4 (f)).
+  /// The credit is time: it grows with the clock up to burst intervals, and
+  /// each error spends one interval.
   bool take_token() {
     if (options_.errors_per_second == 0) return false;
     const instant now = clock_();

@@ -30,7 +30,7 @@
 //   fragment that would end beyond max_datagram_size is dropped (too_big):
 //   the "ping of death" (CERT CA-1996-26) is one.
 // - Overlaps: a fragment that overlaps data already held with different
-//   extents drops the whole datagram (overlap). RFC 1858 section 3 and RFC
+//   extents drops the whole datagram (overlap). RFC 1858 section 4 and RFC
 //   3128 describe how overlapping fragments rewrite the TCP header past
 //   filters; RFC 5722 (now RFC 8200 4.5) made the same rule mandatory for
 //   IPv6, and RFC 8200 4.5 lets an implementation drop an exact duplicate
@@ -56,9 +56,9 @@
 //   set from the remaining TTL (RFC 791's procedure raised it to the TTL). It
 //   runs from the first fragment; the default is 30 s, Linux's ipfrag_time,
 //   rather than RFC 1122's recommended 60-120 s or RFC 791's initial 15 s:
-//   RFC 4963 section 2 shows the 16-bit identification wrapping within
-//   seconds at current rates, when a longer timer only raises the chance of
-//   joining fragments of two different datagrams. When a datagram expires
+//   RFC 4963 shows the 16-bit identification wrapping within seconds at
+//   current rates, when a longer timer only raises the chance of joining
+//   fragments of two different datagrams. When a datagram expires
 //   and its first fragment had arrived, the expiry handler is given that
 //   fragment's header and leading data, for the ICMP Time Exceeded (code 1)
 //   that RFC 1122 3.3.2 asks for.

@@ -103,7 +103,10 @@ class stack {
 
   stack(const stack&) = delete;
   stack& operator=(const stack&) = delete;
-  ~stack() { closing_ = true; }
+  ~stack() {
+    closing_ = true;
+    log_counters();
+  }
 
   // ---- uk::udp_stack, uk::direct_stack -----------------------------------------
   udp_service_type& udp() noexcept { return udp_service_; }
@@ -133,6 +136,61 @@ class stack {
       armed_for_ = never;
       poll();
     });
+  }
+
+  /// Logs every layer's counters at debug (the stack also does so when it stops).
+  void log_counters() const {
+    using log::source;
+    if (log::enabled(source::ethernet, log::level::debug)) {
+      const auto& c = ethernet_.counters();
+      log::debug(source::ethernet,
+                 "counters: rx_frames={} tx_frames={} dropped: not_for_us={} multicast={} vlan={} truncated={} "
+                 "unsupported={} bad_source={} unknown_ethertype={} tx_refused={} tx_oversize={}",
+                 c.rx_frames, c.tx_frames, c.rx_dropped_not_for_us, c.rx_dropped_multicast, c.rx_dropped_vlan,
+                 c.rx_dropped_truncated, c.rx_dropped_unsupported, c.rx_dropped_bad_source,
+                 c.rx_dropped_unknown_ethertype, c.tx_dropped_refused, c.tx_dropped_oversize);
+    }
+    if (log::enabled(source::arp, log::level::debug)) {
+      const auto& c = arp_.counters();
+      log::debug(source::arp,
+                 "counters: requests_in={} requests_out={} gratuitous_out={} hits={} misses={} evictions={} "
+                 "failures={} conflicts={} pending_queued={} pending_dropped={} dropped: truncated={} "
+                 "unsupported={} bad_sender={} not_for_us={}",
+                 c.requests_in, c.requests_out, c.gratuitous_out, c.cache_hits, c.cache_misses, c.evictions,
+                 c.resolution_failures, c.conflicts, c.pending_queued,
+                 c.pending_dropped_address_full + c.pending_dropped_total_full + c.pending_dropped_failed +
+                     c.pending_dropped_evicted,
+                 c.rx_dropped_truncated, c.rx_dropped_unsupported, c.rx_dropped_bad_sender_mac + c.rx_dropped_bad_sender_ip,
+                 c.rx_ignored_not_for_us);
+    }
+    if (log::enabled(source::ipv4, log::level::debug)) {
+      const auto& c = ipv4_.counters();
+      log::debug(source::ipv4,
+                 "counters: rx_datagrams={} tx_datagrams={} rx_fragments={} tx_fragments={} reassembled={} "
+                 "dropped: bad_header={} bad_checksum={} bad_source={} not_for_us={} no_handler={} "
+                 "reassembly={} (overlap={} timed_out={} evicted={} no_memory={} too_big={}) no_route={} arp={}",
+                 c.rx_datagrams, c.tx_datagrams, c.rx_fragments, c.tx_fragments, c.rx_reassembled,
+                 c.rx_dropped_bad_header, c.rx_dropped_bad_checksum, c.rx_dropped_bad_source, c.rx_dropped_not_for_us,
+                 c.rx_dropped_no_handler, c.rx_dropped_reassembly, c.reassembly.dropped_overlap,
+                 c.reassembly.timed_out, c.reassembly.evicted, c.reassembly.dropped_no_memory,
+                 c.reassembly.dropped_too_big, c.tx_dropped_no_route, c.tx_dropped_arp);
+    }
+    if (log::enabled(source::icmp, log::level::debug)) {
+      const auto& c = icmpv4_.counters();
+      log::debug(source::icmp,
+                 "counters: rx={} echo_requests={} echo_replies_out={} port_unreachable_out={} rate_limited={} "
+                 "suppressed={} dropped: truncated={} bad_checksum={}",
+                 c.rx_messages, c.rx_echo_requests, c.tx_echo_replies, c.tx_port_unreachable, c.errors_rate_limited,
+                 c.errors_suppressed, c.rx_truncated, c.rx_bad_checksum);
+    }
+    if (log::enabled(source::udp, log::level::debug)) {
+      const auto& c = udp_.counters();
+      log::debug(source::udp,
+                 "counters: rx_datagrams={} tx_datagrams={} dropped: rx_malformed={} rx_bad_checksum={} "
+                 "rx_no_listener={} tx_dropped={} tx_too_large={}",
+                 c.rx_datagrams, c.tx_datagrams, c.rx_malformed, c.rx_bad_checksum, c.rx_no_listener, c.tx_dropped,
+                 c.tx_too_large);
+    }
   }
 
  private:

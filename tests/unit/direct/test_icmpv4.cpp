@@ -491,3 +491,74 @@ TEST_CASE("Over memory_link: a lost fragment expires; the sender hears time exce
   CHECK(us.icmp.counters().tx_time_exceeded == 1);
   CHECK(us.ipv4.counters().reassembly.timed_out == 1);
 }
+
+TEST_CASE("Hostile input: garbage and a fragment flood leave the stack answering pings, memory bounded",
+          "[icmpv4][stack]") {
+  uk::net::memory_link link;
+  host us(link.a(), link.clock(), "10.0.0.2/24");
+  host peer(link.b(), link.clock(), "10.0.0.1/24");
+  reply_recorder replies;
+  peer.icmp.set_echo_reply_receiver(uk::direct::icmpv4_handler(replies));
+  REQUIRE(peer.ping(ip("10.0.0.2"), 1, pattern(8)));  // resolves both ways
+  link.deliver();
+
+  std::uint32_t x = 12345;
+  auto next = [&x] {
+    x = x * 1664525u + 1013904223u;
+    return x >> 8;
+  };
+  /// Sends an IPv4 frame carrying `payload` from the peer's end, bypassing its stack.
+  auto inject = [&](std::span<const std::byte> payload) {
+    auto write = [&](std::span<std::byte> out) {
+      const auto dst = link.a().mac().octets, src = link.b().mac().octets;
+      for (std::size_t i = 0; i < 6; ++i) {
+        out[i] = std::byte{dst[i]};
+        out[6 + i] = std::byte{src[i]};
+      }
+      out[12] = std::byte{0x08};
+      out[13] = std::byte{0x00};
+      std::copy(payload.begin(), payload.end(), out.begin() + 14);
+      return 14 + payload.size();
+    };
+    REQUIRE(link.b().transmit(14 + payload.size(), uk::frame_filler(write)));
+    link.deliver();
+  };
+
+  // Random bytes, and random bytes behind a valid-looking version/IHL.
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<std::byte> junk(next() % 1500);
+    for (auto& b : junk) b = static_cast<std::byte>(next());
+    if (i % 2 == 0 && junk.size() >= 20) junk[0] = std::byte{0x45};
+    inject(junk);
+  }
+  // A flood of valid fragments of datagrams that never complete.
+  for (std::uint32_t i = 0; i < 5000; ++i) {
+    ipv4_wire::repr r;
+    r.src = ip("10.0.0.1");
+    r.dst = ip("10.0.0.2");
+    r.protocol = 17;
+    r.identification = static_cast<std::uint16_t>(next());
+    r.more_fragments = true;
+    r.fragment_offset = static_cast<std::uint16_t>(next() % 8000 * 8);
+    r.payload_length = static_cast<std::uint16_t>((1 + next() % 185) * 8);
+    std::vector<std::byte> fragment(r.total_length());
+    ipv4_wire::emit(r, fragment);
+    inject(fragment);
+    REQUIRE(us.ipv4.reassembly().bytes_buffered() <= us.ipv4.reassembly().memory_cap());
+  }
+  const auto c = us.ipv4.counters();
+  CHECK(c.rx_dropped_bad_header + c.rx_dropped_bad_checksum >= 1900);
+  CHECK(c.reassembly.evicted > 0);
+
+  // Pings still work, a 60000-byte one included: it evicts the flood's leftovers.
+  REQUIRE(peer.ping(ip("10.0.0.2"), 2, pattern(56)));
+  link.deliver();
+  const auto big = pattern(60000, 5);
+  REQUIRE(peer.ping(ip("10.0.0.2"), 3, big));
+  link.deliver();
+  REQUIRE(replies.data.size() == 3);
+  CHECK(replies.data[2] == big);
+  // Nothing the flood left behind outlives the reassembly timeout.
+  us.ipv4.poll(link.now() + 30s);
+  CHECK(us.ipv4.reassembly().bytes_buffered() == 0);
+}

@@ -258,7 +258,7 @@ TEST_CASE("fault_injector: the rate limit in bytes counts frame lengths") {
   CHECK(faulty.tx_faults().rate_limited == 0);
 }
 
-TEST_CASE("fault_injector: the same seed gives the same faults; another seed others") {
+TEST_CASE("fault_injector: the same seed gives the same faults, another seed others") {
   fault_config config{.seed = 42};
   config.tx = {.drop = 0.05, .duplicate = 0.05, .reorder = 0.05, .corrupt = 0.05, .truncate = 0.05};
   const auto first = run_tx(config, 2000);

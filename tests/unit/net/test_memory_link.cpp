@@ -95,7 +95,7 @@ TEST_CASE("memory_link: frames of both directions are delivered in the order the
   CHECK(order == std::vector<int>{201, 102, 203, 104});
 }
 
-TEST_CASE("memory_link: the transmit queue is bounded; a full queue refuses frames and counts them") {
+TEST_CASE("memory_link: the transmit queue is bounded: a full queue refuses frames and counts them") {
   memory_link link({.transmit_queue_limit = 3});
   recorder at_b;
   link.b().set_receiver(uk::frame_handler(at_b));
@@ -114,7 +114,7 @@ TEST_CASE("memory_link: the transmit queue is bounded; a full queue refuses fram
   CHECK(send(link.a(), 6));  // room again
 }
 
-TEST_CASE("memory_link: a frame longer than MTU + 14 is refused and counted; an empty one is not sent") {
+TEST_CASE("memory_link: a frame longer than MTU + 14 is refused and counted, and an empty one is not sent") {
   memory_link link({.mtu = 100});
   recorder at_b;
   link.b().set_receiver(uk::frame_handler(at_b));
@@ -198,7 +198,7 @@ TEST_CASE("memory_link: the frame being delivered keeps its slot while its recei
   CHECK(link.a().queued() == 1);
 }
 
-TEST_CASE("memory_link: virtual time moves only in advance(); clock() reads it") {
+TEST_CASE("memory_link: virtual time moves only in advance(), and clock() reads it") {
   memory_link link({.start = uk::instant{5s}});
   const uk::clock_ref clock = link.clock();
   CHECK(link.now() == uk::instant{5s});

@@ -271,7 +271,7 @@ TEST_CASE("tap: transmit writes the frame at once") {
   CHECK(t.counters().tx_dropped_oversize == 1);
 }
 
-TEST_CASE("tap: when the kernel cannot take more, frames wait in the bounded ring; a full ring refuses them") {
+TEST_CASE("tap: when the kernel cannot take more, frames wait in the bounded ring, and a full ring refuses them") {
   asio::io_context io;
   socket_pair pair;
   tap t = tap::adopt(io.get_executor(), pair.take_device_end(), "pair", {.transmit_queue_limit = 4});
