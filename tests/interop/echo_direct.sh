@@ -41,7 +41,8 @@ cat "$work/echo.log"
 
 if command -v tshark >/dev/null; then
   echo "== tshark -r echo.pcap"
-  tshark -r "$work/echo.pcap" 2>/dev/null | tee "$work/tshark.txt" | head -5
+  tshark -r "$work/echo.pcap" >"$work/tshark.txt" 2>/dev/null
+  head -8 "$work/tshark.txt"
   grep -q "Echo (ping) reply" "$work/tshark.txt" || fail "no ping reply in the pcap"
   grep -q "ARP.*is at" "$work/tshark.txt" || fail "no ARP reply in the pcap"
 fi

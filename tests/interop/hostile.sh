@@ -40,5 +40,6 @@ grep "counters:" "$work/echo.log"
 grep -Eq "ipv4: counters: .* bad_checksum=[1-9]" "$work/echo.log" || fail "bad IPv4 checksums not counted"
 grep -Eq "ipv4: counters: .* bad_header=[1-9]" "$work/echo.log" || fail "bad IPv4 lengths not counted"
 grep -Eq "udp: counters: .* rx_bad_checksum=[1-9]" "$work/echo.log" || fail "bad UDP checksums not counted"
-grep -Eq "ethernet: counters: .* truncated=[1-9]" "$work/echo.log" || fail "truncated frames not counted"
+grep -Eq "ethernet: counters: .* unknown_ethertype=[1-9]" "$work/echo.log" || fail "random frames not counted"
+# (Frames shorter than an Ethernet header never reach the TAP: the kernel refuses to send them.)
 echo "PASSED"

@@ -11,8 +11,9 @@ namespace uk {
 /// An ICMPv4 layer. It answers echo requests by itself (RFC 1122 3.2.2.6).
 ///   i.port_unreachable(info, datagram)
 ///                       reports that nobody listens on the port `datagram` (the
-///                       offending IP datagram, header included) was sent to
-///                       (RFC 792; RFC 1122 3.2.2.1); rate-limited
+///                       offending datagram's IP payload, transport header onward;
+///                       its IP header is info.header) was sent to (RFC 792;
+///                       RFC 1122 3.2.2.1); rate-limited
 template <class I>
 concept icmpv4_layer = requires(I& i, const ipv4_datagram_info& info, frame datagram) {
   { i.port_unreachable(info, datagram) } -> std::same_as<void>;
