@@ -22,6 +22,7 @@
 
 #include "uk/addr.hpp"
 #include "uk/detail/endian.hpp"
+#include "uk/detail/mac_bytes.hpp"
 #include "uk/wire/error.hpp"
 
 namespace uk::wire::arp {
@@ -54,14 +55,8 @@ inline constexpr std::size_t spa_at = 14;
 inline constexpr std::size_t tha_at = 18;
 inline constexpr std::size_t tpa_at = 24;
 
-constexpr mac_address load_mac(const std::byte* p) noexcept {
-  mac_address m;
-  for (std::size_t i = 0; i < 6; ++i) m.octets[i] = std::to_integer<std::uint8_t>(p[i]);
-  return m;
-}
-constexpr void store_mac(std::byte* p, const mac_address& m) noexcept {
-  for (std::size_t i = 0; i < 6; ++i) p[i] = static_cast<std::byte>(m.octets[i]);
-}
+using uk::detail::load_mac;
+using uk::detail::store_mac;
 }  // namespace detail
 
 class view;

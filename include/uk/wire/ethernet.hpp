@@ -32,6 +32,7 @@
 
 #include "uk/addr.hpp"
 #include "uk/detail/endian.hpp"
+#include "uk/detail/mac_bytes.hpp"
 #include "uk/wire/error.hpp"
 
 namespace uk::wire::ethernet {
@@ -87,14 +88,8 @@ inline constexpr std::size_t type_at = 12;       // the type, or the TPID of a t
 inline constexpr std::size_t tci_at = 14;        // tagged frames only
 inline constexpr std::size_t inner_type_at = 16; // tagged frames only
 
-constexpr mac_address load_mac(const std::byte* p) noexcept {
-  mac_address m;
-  for (std::size_t i = 0; i < 6; ++i) m.octets[i] = std::to_integer<std::uint8_t>(p[i]);
-  return m;
-}
-constexpr void store_mac(std::byte* p, const mac_address& m) noexcept {
-  for (std::size_t i = 0; i < 6; ++i) p[i] = static_cast<std::byte>(m.octets[i]);
-}
+using uk::detail::load_mac;
+using uk::detail::store_mac;
 }  // namespace detail
 
 class view;
