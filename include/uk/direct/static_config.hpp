@@ -45,7 +45,7 @@ struct ipv4_gateway_key {
   static constexpr std::string_view name = "ipv4-gateway";
   static constexpr std::string_view group = "ipv4";
   static constexpr std::string_view doc =
-      "The IPv4 default gateway (default: none, only the prefix is reachable). It may lie outside the "
+      "The IPv4 default gateway; without it, only the prefix is reachable. It may lie outside the "
       "prefix (a /32 with an on-link gateway, as on Qubes).";
 };
 

@@ -80,8 +80,8 @@ struct mac_key {
   static constexpr std::string_view name = "mac";
   static constexpr std::string_view group = "netif";
   static constexpr std::string_view doc =
-      "The MAC address of the stack on the network interface (default: a random locally "
-      "administered address).";
+      "The MAC address of the stack on the network interface; without it, a random locally "
+      "administered address.";
 };
 
 /// --mtu=BYTES: the largest payload of a frame.
