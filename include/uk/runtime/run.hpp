@@ -261,7 +261,8 @@ struct boot_plan {
   static_assert(decltype(hana::is_just(app_search{}))::value,
                 "uk::run: App::start must be a static function returning asio::awaitable<int> whose "
                 "parameters (at most 4, any order) are devices of this configuration: its stack "
-                "(uk::stack), uk::lifecycle_device, uk::clock, uk::random_source");
+                "(uk::stack, or uk::udp_stack), its interface (uk::netif, direct configurations), "
+                "uk::lifecycle_device, uk::clock, uk::random_source");
   using app_arguments = std::remove_cvref_t<decltype(app_search{}.value())>;
 
   /// hana pairs (job type, its start arguments).
