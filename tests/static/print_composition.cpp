@@ -29,7 +29,12 @@ int main(int argc, char** argv) {
   static_assert(std::is_same_v<socket_stack, uk::socket::stack>);
   static_assert(uk::stack<socket_stack>);
   static_assert(boost::hana::length(uk::init_for<uk::target::unix>) == boost::hana::size_c<0>);
+  using direct_stack = uk::stack_for<uk::target::unix, uk::net::direct>;
+  static_assert(uk::udp_stack<direct_stack> && uk::direct_stack<direct_stack>);
+  static_assert(uk::netif<uk::netif_for<uk::target::unix, uk::net::direct>>);
   print<socket_stack>("stack_for<unix, socket>");
+  print<direct_stack>("stack_for<unix, direct>");
+  print<direct_stack::udp_type>("  its udp layer");
   print<decltype(uk::init_for<uk::target::unix>)>("init_for<unix>");
   print<decltype(uk::devices_for<uk::target::unix, uk::net::socket>)>("devices_for<unix, socket>");
   return uk::run<every_device_app>(argc, argv);
