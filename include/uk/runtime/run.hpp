@@ -172,6 +172,18 @@ struct boot {
   optional_storage_of<Devices> devices{};
   int status = 0;
 
+  boot(device_context c, const Keys& k) : context(c), keys(k) {}
+  boot(const boot&) = delete;
+  boot& operator=(const boot&) = delete;
+
+  /// Destroys the devices in reverse dependency order: a device goes before
+  /// those it depends on (a std::tuple would destroy them first to last).
+  ~boot() {
+    hana::for_each(hana::reverse(Devices{}), [&](auto d) {
+      std::get<std::optional<typename decltype(d)::type>>(devices).reset();
+    });
+  }
+
   template <class Device>
   Device& device() {
     return *std::get<std::optional<Device>>(devices);
@@ -318,7 +330,7 @@ int run_with(Available, Jobs, int argc, char** argv) {
   log::debug(log::source::runtime, "{}: booting", program);
 
   boot_io_context io;
-  boot<App, devices, keys_type> b{device_context{io.get_executor(), program}, keys};
+  boot<App, devices, keys_type> b(device_context{io.get_executor(), program}, keys);
   asio::co_spawn(io, b.run(typename plan::jobs{}, typename plan::app_arguments{}), [&](std::exception_ptr e) {
     if (e) {
       try {

@@ -110,6 +110,7 @@ struct base_device {
   static constexpr std::string_view device_name = "base";
   template <class Keys>
   base_device(uk::device_context&, const Keys&) { boot_log.push_back("base constructed"); }
+  ~base_device() { boot_log.push_back("base destroyed"); }
   asio::awaitable<void> connect() {
     boot_log.push_back("base connected");
     co_return;
@@ -132,6 +133,7 @@ struct upper_device {
   upper_device(uk::device_context&, const Keys& keys, base_device&) : name(keys.template get<name_key>()) {
     boot_log.push_back("upper constructed");
   }
+  ~upper_device() { boot_log.push_back("upper destroyed"); }
   std::string name;
 };
 
@@ -216,13 +218,14 @@ TEST_CASE("run: work left pending by the app is destroyed before the devices") {
   CHECK(run_app<leaves_work_behind_app>({}) == 0);
 }
 
-TEST_CASE("run: dependencies are connected first, each once, then init jobs, then the app") {
+TEST_CASE("run: dependencies are connected first, each once, then init jobs, then the app; teardown is reversed") {
   boot_log.clear();
   const auto available = uk::device_list<base_device, upper_device>{};
   const int status = run_app_with<upper_app>(available, {"--upper-name=u1"}, uk::device_list<init_job>{});
   CHECK(status == 0);
   CHECK(boot_log == std::vector<std::string>{"base constructed", "base connected", "upper constructed",
-                                             "job started", "app started with u1"});
+                                             "job started", "app started with u1", "upper destroyed",
+                                             "base destroyed"});
 }
 
 TEST_CASE("run: a device that fails to connect stops the boot before the app starts") {
