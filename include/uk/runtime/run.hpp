@@ -20,7 +20,7 @@
 #include <span>
 #include <stdexcept>
 #include <string_view>
-#include <tuple>
+#include <type_traits>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -150,9 +150,29 @@ using key_values_of = typename decltype(hana::unpack(Types{}, [](auto... k) {
   return hana::type_c<key_values<typename decltype(k)::type...>>;
 }))::type;
 
+/// One std::optional per device, in dependency order. Members are destroyed
+/// in reverse order of declaration, so each device goes before the devices
+/// it depends on (a std::tuple's order of destruction is unspecified).
+template <class... Ds>
+struct device_storage {};
+
+template <class Head, class... Tail>
+struct device_storage<Head, Tail...> {
+  std::optional<Head> head;
+  device_storage<Tail...> tail;  // declared after head: destroyed before it
+
+  template <class D>
+  std::optional<D>& get() {
+    if constexpr (std::is_same_v<D, Head>)
+      return head;
+    else
+      return tail.template get<D>();
+  }
+};
+
 template <class Types>
-using optional_storage_of = typename decltype(hana::unpack(Types{}, [](auto... d) {
-  return hana::type_c<std::tuple<std::optional<typename decltype(d)::type>...>>;
+using device_storage_of = typename decltype(hana::unpack(Types{}, [](auto... d) {
+  return hana::type_c<device_storage<typename decltype(d)::type...>>;
 }))::type;
 
 /// An io_context whose services can be shut down before the devices are
@@ -169,31 +189,23 @@ template <class App, class Devices, class Keys>
 struct boot {
   device_context context;
   const Keys& keys;
-  optional_storage_of<Devices> devices{};
+  device_storage_of<Devices> devices{};
   int status = 0;
 
   boot(device_context c, const Keys& k) : context(c), keys(k) {}
   boot(const boot&) = delete;
   boot& operator=(const boot&) = delete;
 
-  /// Destroys the devices in reverse dependency order: a device goes before
-  /// those it depends on (a std::tuple would destroy them first to last).
-  ~boot() {
-    hana::for_each(hana::reverse(Devices{}), [&](auto d) {
-      std::get<std::optional<typename decltype(d)::type>>(devices).reset();
-    });
-  }
-
   template <class Device>
   Device& device() {
-    return *std::get<std::optional<Device>>(devices);
+    return *devices.template get<Device>();
   }
 
   template <class Device>
   asio::awaitable<void> connect_one() {
     auto deps = dependencies_of<Device>();
     hana::unpack(deps, [&](auto... dep) {
-      std::get<std::optional<Device>>(devices).emplace(context, keys,
+      devices.template get<Device>().emplace(context, keys,
                                                        device<typename decltype(dep)::type>()...);
     });
     if constexpr (requires(Device& d) { d.connect(); }) co_await device<Device>().connect();
