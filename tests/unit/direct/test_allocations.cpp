@@ -8,6 +8,8 @@
 // allocation_counter's scope). No other file of this executable may replace them.
 #include <catch2/catch.hpp>
 
+#include "support/allocation_counter.hpp"
+
 #include <uk/direct/arp.hpp>
 #include <uk/direct/ethernet.hpp>
 #include <uk/direct/icmpv4.hpp>
@@ -23,40 +25,7 @@
 #include <new>
 #include <vector>
 
-namespace {
-thread_local bool counting = false;
-std::atomic<std::size_t> allocations{0};
-
-void* counted_allocation(std::size_t size) {
-  if (counting) allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-
-struct allocation_counter {
-  std::size_t start;
-  allocation_counter() : start(allocations.load()) { counting = true; }
-  ~allocation_counter() { counting = false; }
-  std::size_t count() const { return allocations.load() - start; }
-};
-}  // namespace
-
-void* operator new(std::size_t size) { return counted_allocation(size); }
-void* operator new[](std::size_t size) { return counted_allocation(size); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  try {
-    return counted_allocation(size);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+using uk::test::allocation_counter;
 
 namespace {
 

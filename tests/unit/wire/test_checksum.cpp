@@ -16,17 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "support/bytes.hpp"
 #include "support/pcap_file.hpp"
 
 namespace checksum = uk::wire::checksum;
 
 namespace {
 
-std::vector<std::byte> bytes_of(std::initializer_list<int> values) {
-  std::vector<std::byte> out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
+using uk::test::bytes_of;
 
 std::vector<std::byte> random_bytes(std::mt19937& rng, std::size_t n) {
   std::vector<std::byte> out(n);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/bytes.hpp"
 #include "support/pcap_file.hpp"
 
 namespace ethernet = uk::wire::ethernet;
@@ -22,11 +23,7 @@ using uk::wire::error;
 
 namespace {
 
-std::vector<std::byte> bytes_of(std::initializer_list<int> values) {
-  std::vector<std::byte> out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
+using uk::test::bytes_of;
 
 constexpr mac_address host_a{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};  // veth-a in the capture
 constexpr mac_address host_b{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};  // veth-b in the capture

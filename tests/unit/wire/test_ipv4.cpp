@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "support/bytes.hpp"
 #include "support/pcap_file.hpp"
 
 namespace ipv4 = uk::wire::ipv4;
@@ -23,11 +24,7 @@ using uk::wire::error;
 
 namespace {
 
-std::vector<std::byte> bytes_of(std::initializer_list<int> values) {
-  std::vector<std::byte> out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
-  return out;
-}
+using uk::test::bytes_of;
 
 ipv4_address addr(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
   return ipv4_address::from_octets(a, b, c, d);
