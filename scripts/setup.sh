@@ -12,6 +12,7 @@ packages=(
   clang-14 libclang-rt-14-dev                 # libFuzzer targets
   iproute2 iputils-ping iputils-arping tshark # interop tests in network namespaces, pcap checks
   dnsmasq-base busybox                        # DHCP peers for the test captures and interop tests
+  curl                                        # the www example's interop tests
 )
 
 missing=()

@@ -22,3 +22,10 @@ if(TARGET echo-direct)
   uk_interop_test("hostile frames leave echo-direct answering, memory bounded, drops counted" hostile.sh
     $<TARGET_FILE:echo-direct> $<TARGET_FILE:uk_frame_blaster> "${CMAKE_CURRENT_BINARY_DIR}/interop-hostile")
 endif()
+
+foreach(variant IN ITEMS socket direct)
+  if(TARGET www-${variant})
+    uk_interop_test("www-${variant} serves curl: files, HEAD, Range, 304, keep-alive, 100 clients, 400" www.sh
+      ${variant} $<TARGET_FILE:www-${variant}> "${CMAKE_CURRENT_BINARY_DIR}/interop-www-${variant}")
+  endif()
+endforeach()
