@@ -36,6 +36,7 @@
 #include "uk/addr.hpp"
 #include "uk/concepts/ipv4.hpp"
 #include "uk/delegate.hpp"
+#include "uk/direct/arp.hpp"
 #include "uk/direct/dhcp_client.hpp"
 #include "uk/direct/dhcp_lease.hpp"
 #include "uk/direct/udp.hpp"
@@ -110,7 +111,8 @@ class dhcp_config {
 
   dhcp_config(const dhcp_config&) = delete;
   dhcp_config& operator=(const dhcp_config&) = delete;
-  ~dhcp_config() { detach(); }
+  // No detach() in the destructor: by then the layers it would send through
+  // may be gone. Whoever attached detaches, while they exist (the stack does).
 
   // ---- uk::ipv4_config ------------------------------------------------------------
   std::optional<ipv4_prefix> address() const noexcept {
