@@ -513,7 +513,7 @@ class dhcp_client {
     // RFC 2131 4.4.5: "T1 defaults to (0.5 * duration_of_lease). T2 defaults
     // to (0.875 * duration_of_lease)."
     duration t1 = lease_time / 2;
-    duration t2 = lease_time * 7 / 8;
+    duration t2 = lease_time - lease_time / 8;  // 7/8, without overflowing for 2^32 - 2 s
     const duration server_t1 = o.renewal_time ? duration{std::chrono::seconds(*o.renewal_time)} : t1;
     const duration server_t2 = o.rebinding_time ? duration{std::chrono::seconds(*o.rebinding_time)} : t2;
     if (server_t1 > duration::zero() && server_t1 <= server_t2 && server_t2 <= lease_time) {

@@ -506,3 +506,12 @@ TEST_CASE("A hostname that is not a DNS label is refused at construction", "[dhc
   o.hostname = std::string(64, 'a');
   CHECK_THROWS_AS(uk::direct::dhcp_client(o), std::invalid_argument);
 }
+
+TEST_CASE("A lease of 2^32 - 2 seconds (just short of infinity) gets its default T2 without overflow", "[dhcp]") {
+  harness h;
+  h.acquire({.lease = 0xfffffffeu});
+  const auto& l = *h.client.lease();
+  CHECK(l.rebinding_time == std::chrono::seconds(0xfffffffeull) - std::chrono::seconds(0xfffffffeull) / 8);
+  CHECK(l.renew_at < l.rebind_at);
+  CHECK(l.rebind_at < l.expires_at);
+}
