@@ -5,9 +5,10 @@
 // `Tcp.Make(Ipv4.Make(Ethernet.Make(Netif)))`:
 //
 //   unix/socket  socket::stack                                kernel sockets
-//   unix/direct  direct::stack<pcap_writer<tap>, static_config>
-//                  = udp<ipv4<ethernet<...>, arp<ethernet<...>>, static_config>>, icmpv4<ipv4<...>>
-//                  (TCP and dhcp_config join with their issues)
+//   unix/direct  direct::stack<pcap_writer<tap>, default_config>
+//                  = udp<ipv4<ethernet<...>, arp<ethernet<...>>, default_config>>, icmpv4<ipv4<...>>
+//                  default_config: DHCP (dhcp_config) unless --ipv4 is given (static_config),
+//                  as Mirage since 4.10.5 (TCP joins with its issue)
 //   qubes        direct::stack<pcap_writer<tap> (hosted), qubesdb_config> (with the Qubes issue)
 //
 // Each layer's issue adds its layer to this composition; a configuration
@@ -15,6 +16,7 @@
 #pragma once
 
 #include "uk/direct/stack.hpp"
+#include "uk/direct/dhcp_or_static_config.hpp"
 #include "uk/direct/static_config.hpp"
 #include "uk/net/pcap_writer.hpp"
 #include "uk/net/tap.hpp"
@@ -46,7 +48,8 @@ template <>
 struct stack_composition<target::unix, net::direct> {
   /// The network interface: a TAP device, recorded to --pcap when given.
   using netif = net::pcap_writer<net::tap>;
-  using type = direct::stack<netif, direct::static_config>;
+  /// DHCP unless --ipv4 is given.
+  using type = direct::stack<netif, direct::default_config>;
 };
 
 /// The stack type of a configuration.

@@ -29,3 +29,9 @@ foreach(variant IN ITEMS socket direct)
       ${variant} $<TARGET_FILE:www-${variant}> "${CMAKE_CURRENT_BINARY_DIR}/interop-www-${variant}")
   endif()
 endforeach()
+if(TARGET echo-direct)
+  uk_interop_test("echo-direct leases an address from dnsmasq, answers ping on it, renews, rebinds, releases"
+    dhcp_lease.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-lease")
+  uk_interop_test("echo-direct declines an offered address that another host uses (RFC 5227)"
+    dhcp_decline.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-decline")
+endif()

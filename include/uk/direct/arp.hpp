@@ -34,6 +34,14 @@
 // An unconfigured layer (set_address(0.0.0.0), the initial state) owns no
 // address: it answers nothing and learns only by merging.
 //
+// Address checking (RFC 5227 2.1), for a DHCP client: probe(ip) broadcasts an
+// ARP Probe (sender MAC ours, sender IP 0.0.0.0, target ip) and watches ip
+// until set_address() is called: any ARP packet from another MAC whose
+// sender IP is ip, or any Probe from another MAC for ip (2.1.1: "the host
+// MUST treat this address as being in use by some other host"; a
+// simultaneous probe "SHOULD similarly" be treated as a conflict), goes to
+// the probe conflict handler.                          probe_conflicts
+//
 // Transmit: transmit(ip, type, size, fill) sends to a resolved address at
 // once, with no copy; to an unresolved one, the packet is copied into the
 // bounded queue and a request goes out (retried with back-off by poll());
@@ -81,6 +89,8 @@ struct arp_counters : arp_cache_counters {
   std::uint64_t gratuitous_out = 0;  ///< announcements (RFC 5227 2.3) and defences (2.4)
   std::uint64_t defences = 0;        ///< announcements sent to defend our address
   std::uint64_t conflicts = 0;       ///< packets from another host claiming our address (RFC 5227 2.4)
+  std::uint64_t probes_out = 0;        ///< ARP Probes sent (RFC 5227 2.1.1)
+  std::uint64_t probe_conflicts = 0;   ///< packets showing a probed address in use
 
   std::uint64_t rx_dropped_truncated = 0;       ///< shorter than its 28 bytes
   std::uint64_t rx_dropped_unsupported = 0;     ///< not Ethernet/IPv4, or not a request or reply
@@ -95,6 +105,9 @@ struct arp_counters : arp_cache_counters {
   std::uint64_t tx_dropped_refused = 0;      ///< ARP packets or flushed packets the Ethernet layer refused
   std::uint64_t static_rejected = 0;         ///< add_static() with every entry already static
 };
+
+/// Told that the address being probed is in use by another host (RFC 5227 2.1.1).
+using arp_probe_conflict_handler = delegate<void(ipv4_address probed)>;
 
 template <ethernet_layer Eth>
 class arp {
@@ -117,6 +130,7 @@ class arp {
   /// first (RFC 5227 2.1): the address is configured, not picked.
   void set_address(ipv4_address ip) {
     address_ = ip;
+    probed_.reset();  // the check is over, whatever its outcome
     announcements_left_ = 0;
     next_announcement_ = never;
     if (ip.is_unspecified()) {
@@ -130,6 +144,18 @@ class arp {
     if (announcements_left_ > 0) next_announcement_ = clock_() + options_.announce_interval;
   }
   ipv4_address address() const noexcept { return address_; }
+
+  /// RFC 5227 2.1.1: broadcasts one ARP Probe for `candidate` ("an ARP
+  /// Request constructed with an all-zero 'sender IP address'"), and watches
+  /// it for conflicts until set_address() (see the top of this file).
+  void probe(ipv4_address candidate) {
+    probed_ = candidate;
+    log::debug(log::source::arp, "probing {}", candidate);
+    if (send_arp(mac_address::broadcast(), wire::arp::repr::request(eth_.mac(), ipv4_address::any(), candidate)))
+      ++counters_.probes_out;
+  }
+  /// Who is told when a probed address turns out to be in use.
+  void set_probe_conflict_handler(arp_probe_conflict_handler h) noexcept { on_probe_conflict_ = h; }
 
   /// The MAC of `ip` if the table has a usable one.
   std::optional<mac_address> lookup(ipv4_address ip) const { return cache_.lookup(ip); }
@@ -261,6 +287,13 @@ class arp {
                  packet.sender_mac);
       return;
     }
+    if (probed_ && packet.sender_mac != eth_.mac() &&
+        (packet.sender_ip == *probed_ ||
+         (request && packet.sender_ip.is_unspecified() && packet.target_ip == *probed_))) {
+      ++counters_.probe_conflicts;
+      log::debug(log::source::arp, "{} uses or probes {}, which we are probing", packet.sender_mac, *probed_);
+      if (on_probe_conflict_) on_probe_conflict_(*probed_);
+    }
     const bool configured = !address_.is_unspecified();
     const bool for_us = configured && packet.target_ip == address_;
 
@@ -345,6 +378,8 @@ class arp {
   unsigned announcements_left_ = 0;
   instant next_announcement_ = never;
   std::optional<instant> last_defence_{};
+  std::optional<ipv4_address> probed_{};
+  arp_probe_conflict_handler on_probe_conflict_;
   arp_counters counters_{};
 };
 

@@ -386,19 +386,30 @@ class ipv4 {
     reassembly_timeout_(info_of(*header), expired.leading_data);
   }
 
+  /// The configuration changed (a DHCP lease gained, changed or lost). Sends
+  /// read the address anew each time, so nothing leaves from an old address;
+  /// ARP answers for the new one only, or for none.
   void on_config_change() {
     if (const std::optional<ipv4_prefix> me = config_.address()) {
-      arp_.set_address(me->address);
+      if (arp_address_ != me->address) {
+        arp_address_ = me->address;
+        arp_.set_address(me->address);
+      }
       if (const std::optional<ipv4_address> gateway = config_.gateway())
         log::debug(log::source::ipv4, "address {}, gateway {}", *me, *gateway);
       else
         log::debug(log::source::ipv4, "address {}, no gateway", *me);
+    } else if (!arp_address_.is_unspecified()) {
+      arp_address_ = ipv4_address::any();
+      arp_.set_address(arp_address_);
+      log::debug(log::source::ipv4, "no address");
     }
   }
 
   Eth& eth_;
   Arp& arp_;
   Config& config_;
+  ipv4_address arp_address_{};  // what ARP answers for: the configured address, or 0.0.0.0
   clock_ref clock_;
   std::uint8_t ttl_;
   std::uint16_t next_identification_;

@@ -17,6 +17,8 @@
 #include <string_view>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "uk/concepts/netif.hpp"
@@ -33,6 +35,20 @@
 #include "uk/runtime/random.hpp"
 
 namespace uk::direct {
+
+/// An IPv4 configuration that needs the stack's layers (DHCP): the stack
+/// plugs it in when built, polls its timers and detaches it when it stops.
+///   c.attach(udp, arp, mac, clock, seed)   binds what it needs, starts
+///   c.poll(now)                              its timers (see uk/time.hpp)
+///   c.detach()                               stops (a DHCP client releases its lease)
+template <class C, class Udp, class Arp>
+concept attachable_ipv4_config =
+    ipv4_config<C> && requires(C& c, Udp& udp, Arp& arp, mac_address mac, clock_ref clock, std::uint64_t seed,
+                               instant now) {
+      c.attach(udp, arp, mac, clock, seed);
+      { c.poll(now) } -> std::same_as<instant>;
+      c.detach();
+    };
 
 namespace detail {
 /// Passes every frame of `Netif` up unchanged, then tells the stack that
@@ -75,6 +91,8 @@ class stack {
   using icmpv4_type = direct::icmpv4<ipv4_type>;
   using udp_type = direct::udp<ipv4_type>;
   using udp_service_type = udp_service<udp_type>;
+  /// The configuration comes from the network (DHCP): attached, polled, awaited.
+  static constexpr bool dynamic_config = attachable_ipv4_config<Config, udp_type, arp_type>;
 
   using keys = key_list<>;
   using dependencies = device_list<Netif, Config, monotonic_clock, os_random>;
@@ -90,9 +108,14 @@ class stack {
         icmpv4_(ipv4_, clock_ref::bind<&stack::now>(*this)),
         udp_(ipv4_, {}, seed),
         udp_service_(executor, udp_, delegate<void()>::bind<&stack::schedule_poll>(*this)),
+        config_(config),
         timer_(executor),
+        lease_wait_(executor),
         executor_(std::move(executor)) {
     udp_.set_unreachable_handler(udp_unreachable_handler::bind<&icmpv4_type::port_unreachable>(icmpv4_));
+    if constexpr (dynamic_config)
+      config_.attach(udp_, arp_, hook_.mac(), clock_ref::bind<&stack::now>(*this),
+                     std::uint64_t{seed} * 0x9e3779b97f4a7c15ull + 1);
     schedule_poll();
   }
 
@@ -104,9 +127,27 @@ class stack {
   stack(const stack&) = delete;
   stack& operator=(const stack&) = delete;
   ~stack() {
+    if constexpr (dynamic_config) config_.detach();  // DHCPRELEASE while the layers exist
     closing_ = true;
     log_counters();
   }
+
+  /// With a configuration that comes from the network (DHCP): waits until it
+  /// gives an address, as a Mirage stack over DHCP connects once leased.
+  asio::awaitable<void> connect()
+    requires dynamic_config
+  {
+    if (!config_.address()) log::info(log::source::dhcp, "waiting for a lease");
+    while (!config_.address()) {
+      lease_wait_.expires_at(asio::steady_timer::time_point::max());
+      boost::system::error_code ec;
+      co_await lease_wait_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  /// The IPv4 configuration (a DHCP one offers lease()).
+  Config& config() noexcept { return config_; }
+  const Config& config() const noexcept { return config_; }
 
   // ---- uk::udp_stack, uk::direct_stack -----------------------------------------
   udp_service_type& udp() noexcept { return udp_service_; }
@@ -121,7 +162,11 @@ class stack {
   void poll() {
     poll_posted_ = false;
     const instant t = now();
-    const instant next = std::min(arp_.poll(t), ipv4_.poll(t));
+    instant next = std::min(arp_.poll(t), ipv4_.poll(t));
+    if constexpr (dynamic_config) {
+      next = std::min(next, config_.poll(t));
+      if (config_.address()) lease_wait_.cancel();
+    }
     if (next == never) {
       timer_.cancel();
       armed_for_ = never;
@@ -213,7 +258,9 @@ class stack {
   icmpv4_type icmpv4_;
   udp_type udp_;
   udp_service_type udp_service_;
+  Config& config_;
   asio::steady_timer timer_;
+  asio::steady_timer lease_wait_;  // connect() waits on it for the first lease
   asio::any_io_executor executor_;
   instant armed_for_ = never;
   bool poll_posted_ = false;
