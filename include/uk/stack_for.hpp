@@ -6,8 +6,9 @@
 //
 //   unix/socket  socket::stack                                kernel sockets
 //   unix/direct  direct::stack<pcap_writer<tap>, static_config>
-//                  = udp<ipv4<ethernet<...>, arp<ethernet<...>>, static_config>>, icmpv4<ipv4<...>>
-//                  (TCP and dhcp_config join with their issues)
+//                  = udp<ipv4<ethernet<...>, arp<ethernet<...>>, static_config>>, icmpv4<ipv4<...>>,
+//                    tcp::layer<ipv4<...>> (a uk::stack: udp() and tcp())
+//                  (dhcp_config joins with its issue)
 //   qubes        direct::stack<pcap_writer<tap> (hosted), qubesdb_config> (with the Qubes issue)
 //
 // Each layer's issue adds its layer to this composition; a configuration

@@ -2,6 +2,8 @@
 // as a peer would send them, and everything the layer sends is kept, parsed.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <uk/direct/tcp/layer.hpp>
 
 #include <chrono>
