@@ -198,11 +198,16 @@ struct fixture {
     return segment{flags::syn, remote_iss, 0, 65535, {}, o};
   }
 
-  /// Passive open through to ESTABLISHED: SYN in, SYN-ACK out, ACK in.
+  /// The round trip of the fixture's handshake: RFC 6298 2.2 gives SRTT 100 ms,
+  /// RTTVAR 50 ms, RTO 300 ms once ESTABLISHED.
+  duration handshake_rtt = 100ms;
+
+  /// Passive open through to ESTABLISHED: SYN in, SYN-ACK out, ACK in. after handshake_rtt.
   connection& established(wire::options syn_options = {}) {
     make();
     std::vector<std::byte> storage;
     conn->open_from_syn(seq{local_iss}, syn_view(peer_syn(syn_options), storage), now);
+    now += handshake_rtt;
     receive({flags::ack, remote_iss + 1, local_iss + 1, 65535, {}, ack_options()});
     REQUIRE(conn->current_state() == state::established);
     take();

@@ -719,9 +719,10 @@ class connection {
     }
     if (seg_ack > snd_una_) {
       on_new_ack(seg_ack, now);
-    } else if (seg_ack == snd_una_ && text.empty() && !fin && snd_max_ > snd_una_ &&
+    } else if (seg_ack == snd_una_ && text.empty() && !fin && snd_max_ > snd_una_ && !probing_ && snd_wnd_ > 0 &&
                (static_cast<std::uint32_t>(s.window()) << snd_wscale_) == snd_wnd_) {
-      // RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": no data, window unchanged, data outstanding.
+      // RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": no data, window unchanged, data
+      // outstanding (a window probe's answer is not one).
       ++counters_.rx_duplicate_acks;
       if (cc_.on_duplicate_ack(flight(), snd_max_) == dup_ack_action::fast_retransmit) {
         ++counters_.fast_retransmissions;
@@ -739,12 +740,12 @@ class connection {
       snd_wl1_ = seg_seq;
       snd_wl2_ = seg_ack;
       if (snd_wnd_ > 0 && probing_) {
-        // The window opened: leave the persist state; data in flight is now
-        // under the retransmission timer (RFC 6298 5.1).
+        // The window opened: leave the persist state. A probe byte not yet
+        // acknowledged was dropped by the peer: send it again with the rest.
         probing_ = false;
         persist_deadline_ = never;
         persist_backoff_ = 0;
-        if (flight() > 0 && rtx_deadline_ == never) rtx_deadline_ = now + rto_.rto();
+        snd_nxt_ = snd_una_;
       }
     }
     // State-specific parts of the fifth check.
