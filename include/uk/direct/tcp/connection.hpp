@@ -811,6 +811,10 @@ class connection {
     if (advanced > text.size() || !rx_.in_order()) {
       // RFC 5681 4.2: immediate ACK when a segment fills (part of) a gap.
       ack_now_ = true;
+    } else if (receive_window() < config_.mss) {
+      // Less than a segment of window left: the sender is stalled until it
+      // hears from us, so delaying the ACK would cap throughput (smoltcp #415).
+      ack_now_ = true;
     } else if (text.size() >= config_.mss - (ts_ok_ ? 12u : 0u)) {
       // RFC 9293 3.8.6.3: "an ACK SHOULD be generated for at least every second full-sized segment".
       if (++full_segments_unacked_ >= 2) ack_now_ = true;
