@@ -6,9 +6,10 @@
 //
 //   unix/socket  socket::stack                                kernel sockets
 //   unix/direct  direct::stack<pcap_writer<tap>, default_config>
-//                  = udp<ipv4<ethernet<...>, arp<ethernet<...>>, default_config>>, icmpv4<ipv4<...>>
+//                  = udp<ipv4<ethernet<...>, arp<ethernet<...>>, default_config>>, icmpv4<ipv4<...>>,
+//                    tcp::layer<ipv4<...>> (a uk::stack: udp() and tcp())
 //                  default_config: DHCP (dhcp_config) unless --ipv4 is given (static_config),
-//                  as Mirage since 4.10.5 (TCP joins with its issue)
+//                  as Mirage since 4.10.5
 //   qubes        direct::stack<pcap_writer<tap> (hosted), qubesdb_config> (with the Qubes issue)
 //
 // Each layer's issue adds its layer to this composition; a configuration

@@ -4,7 +4,7 @@
 //   ethernet<Netif>
 //   arp<ethernet<Netif>>
 //   ipv4<ethernet<Netif>, arp<...>, Config>
-//   icmpv4<ipv4<...>>        udp<ipv4<...>>  (TCP joins with its issue)
+//   icmpv4<ipv4<...>>        udp<ipv4<...>>        tcp::layer<ipv4<...>>
 //
 // The layers below are sans-IO: they read time through a clock_ref and say
 // when they next need polling. This class is the glue of layer 4: it owns
@@ -27,6 +27,8 @@
 #include "uk/direct/ethernet.hpp"
 #include "uk/direct/icmpv4.hpp"
 #include "uk/direct/ipv4.hpp"
+#include "uk/direct/tcp.hpp"
+#include "uk/direct/tcp/keys.hpp"
 #include "uk/direct/udp.hpp"
 #include "uk/direct/udp_service.hpp"
 #include "uk/log.hpp"
@@ -93,13 +95,22 @@ class stack {
   using udp_service_type = udp_service<udp_type>;
   /// The configuration comes from the network (DHCP): attached, polled, awaited.
   static constexpr bool dynamic_config = attachable_ipv4_config<Config, udp_type, arp_type>;
+  using tcp_type = tcp::layer<ipv4_type>;
+  using tcp_service_type = tcp::service<tcp_type>;
 
-  using keys = key_list<>;
+  using keys = key_list<tcp::msl_key, tcp::max_connections_key, tcp::buffer_key>;
   using dependencies = device_list<Netif, Config, monotonic_clock, os_random>;
   static constexpr std::string_view device_name = "direct stack";
 
-  /// `clock` is read once per event; `seed` randomizes ephemeral ports.
-  stack(asio::any_io_executor executor, Netif& netif, Config& config, clock_ref clock, std::uint32_t seed)
+  /// `clock` is read once per event; `seed` randomizes ephemeral ports, and
+  /// TCP's secrets derive from it (tests: reproducible; uk::run passes OS randomness).
+  stack(asio::any_io_executor executor, Netif& netif, Config& config, clock_ref clock, std::uint32_t seed,
+        tcp::layer_options tcp_options = {})
+      : stack(std::move(executor), netif, config, clock, seed, secrets_from_seed(seed), tcp_options) {}
+
+  /// As above, with TCP's secrets (RFC 6528, RFC 4987, RFC 6056) given.
+  stack(asio::any_io_executor executor, Netif& netif, Config& config, clock_ref clock, std::uint32_t seed,
+        const tcp::layer_secrets& tcp_secrets, tcp::layer_options tcp_options)
       : clock_(clock),
         hook_(netif, delegate<void()>::bind<&stack::schedule_poll>(*this)),
         ethernet_(hook_),
@@ -109,6 +120,9 @@ class stack {
         udp_(ipv4_, {}, seed),
         udp_service_(executor, udp_, delegate<void()>::bind<&stack::schedule_poll>(*this)),
         config_(config),
+        tcp_(ipv4_, clock_ref::bind<&stack::now>(*this), tcp_secrets, tcp_options),
+        tcp_service_(executor, tcp_, clock_ref::bind<&stack::now>(*this),
+                     delegate<void()>::bind<&stack::schedule_poll>(*this)),
         timer_(executor),
         lease_wait_(executor),
         executor_(std::move(executor)) {
@@ -120,9 +134,10 @@ class stack {
   }
 
   template <class Keys>
-  stack(device_context& context, const Keys&, Netif& netif, Config& config, monotonic_clock& clock, os_random& random)
+  stack(device_context& context, const Keys& keys, Netif& netif, Config& config, monotonic_clock& clock,
+        os_random& random)
       : stack(context.executor, netif, config, clock_ref::bind<&monotonic_clock::now>(clock),
-              static_cast<std::uint32_t>(random())) {}
+              static_cast<std::uint32_t>(random()), tcp::layer_secrets::from(random), tcp::options_from(keys)) {}
 
   stack(const stack&) = delete;
   stack& operator=(const stack&) = delete;
@@ -149,8 +164,11 @@ class stack {
   Config& config() noexcept { return config_; }
   const Config& config() const noexcept { return config_; }
 
-  // ---- uk::udp_stack, uk::direct_stack -----------------------------------------
+  // ---- uk::stack, uk::direct_stack ---------------------------------------------
   udp_service_type& udp() noexcept { return udp_service_; }
+  tcp_service_type& tcp() noexcept { return tcp_service_; }
+  /// The TCP packet layer below tcp() (counters, connection table).
+  tcp_type& tcp_layer() noexcept { return tcp_; }
   ipv4_type& ipv4() noexcept { return ipv4_; }
   icmpv4_type& icmpv4() noexcept { return icmpv4_; }
   arp_type& arp() noexcept { return arp_; }
@@ -162,7 +180,7 @@ class stack {
   void poll() {
     poll_posted_ = false;
     const instant t = now();
-    instant next = std::min(arp_.poll(t), ipv4_.poll(t));
+    instant next = std::min({arp_.poll(t), ipv4_.poll(t), tcp_.poll(t)});
     if constexpr (dynamic_config) {
       next = std::min(next, config_.poll(t));
       if (config_.address()) lease_wait_.cancel();
@@ -236,10 +254,37 @@ class stack {
                  c.rx_datagrams, c.tx_datagrams, c.rx_malformed, c.rx_bad_checksum, c.rx_no_listener, c.tx_dropped,
                  c.tx_too_large);
     }
+    if (log::enabled(source::tcp, log::level::debug)) {
+      const auto& c = tcp_.counters();
+      log::debug(source::tcp,
+                 "counters: rx_segments={} tx_segments={} connections={} opened={} freed={} resets_out={} "
+                 "dropped: malformed={} bad_checksum={} bad_address={} no_connection={} listen={} tx={} "
+                 "bounds: cap={} syn_queue_full={} accept_queue_full={} ports_exhausted={} listeners_full={} "
+                 "challenge_acks_limited={} cookies: sent={} accepted={} rejected={} time_wait_reused={}",
+                 c.rx_segments, c.tx_segments, tcp_.connection_count(), c.connections_opened, c.connections_freed,
+                 c.tx_resets, c.rx_malformed, c.rx_bad_checksum, c.rx_bad_address, c.rx_no_connection,
+                 c.rx_dropped_listen, c.tx_dropped, c.connection_cap_hit, c.syn_queue_full, c.accept_queue_full,
+                 c.ports_exhausted, c.listeners_full, c.challenge_acks_limited, c.syn_cookies_sent,
+                 c.syn_cookies_accepted, c.syn_cookies_rejected, c.time_wait_reused);
+    }
   }
 
  private:
   instant now() { return clock_(); }
+
+  /// TCP secrets spread from a 32-bit seed (splitmix64), for the constructor without OS randomness.
+  static tcp::layer_secrets secrets_from_seed(std::uint32_t seed) {
+    struct splitmix {
+      std::uint64_t x;
+      std::uint64_t operator()() {
+        std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+      }
+    } random{seed};
+    return tcp::layer_secrets::from(random);
+  }
 
   /// Coalesces the polls of one batch of frames or sends into one.
   void schedule_poll() {
@@ -259,6 +304,8 @@ class stack {
   udp_type udp_;
   udp_service_type udp_service_;
   Config& config_;
+  tcp_type tcp_;
+  tcp_service_type tcp_service_;
   asio::steady_timer timer_;
   asio::steady_timer lease_wait_;  // connect() waits on it for the first lease
   asio::any_io_executor executor_;

@@ -1,0 +1,128 @@
+// The receive buffer: a ring allocated once holding the bytes received in
+// order and not yet read (the "readable" part), followed by space for
+// segments that arrived out of order (RFC 9293 3.10.7.4 seventh: "segments
+// with higher beginning sequence numbers ... may be held for later
+// processing"). Out-of-order data is tracked as at most `max_ranges`
+// disjoint ranges, offsets counted from RCV.NXT (the end of the readable part);
+// a segment that would need one more range is refused (the caller counts it).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <span>
+
+namespace uk::direct::tcp {
+
+class receive_buffer {
+ public:
+  /// The out-of-order ranges held at once (holes are one fewer).
+  static constexpr std::size_t max_ranges = 8;
+
+  explicit receive_buffer(std::size_t capacity)
+      : storage_(capacity > 0 ? std::make_unique<std::byte[]>(capacity) : nullptr), capacity_(capacity) {}
+
+  std::size_t capacity() const noexcept { return capacity_; }
+  /// Bytes received in order and not yet read.
+  std::size_t readable() const noexcept { return readable_; }
+  /// Room after the readable bytes: the most the receive window may offer.
+  std::size_t free() const noexcept { return capacity_ - readable_; }
+  /// Out-of-order ranges held.
+  std::size_t ranges() const noexcept { return range_count_; }
+  /// True when nothing is held out of order.
+  bool in_order() const noexcept { return range_count_ == 0; }
+
+  enum class insert_result { stored, no_range_left };
+
+  /// Stores `data` received `offset` bytes after RCV.NXT. Bytes beyond free()
+  /// are dropped (the caller trimmed the segment to the window already).
+  /// On `stored`, `advanced` is how far the in-order part grew (RCV.NXT moves by it).
+  insert_result insert(std::size_t offset, std::span<const std::byte> data, std::size_t& advanced) noexcept {
+    advanced = 0;
+    if (offset >= free()) return insert_result::stored;
+    data = data.first(std::min(data.size(), free() - offset));
+    if (data.empty()) return insert_result::stored;
+    const std::size_t begin = offset, end = offset + data.size();
+    if (!add_range(begin, end)) return insert_result::no_range_left;
+    copy_in(readable_ + offset, data);
+    if (range_count_ > 0 && ranges_[0].begin == 0) {
+      advanced = ranges_[0].end;
+      readable_ += advanced;
+      std::move(ranges_.begin() + 1, ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_), ranges_.begin());
+      --range_count_;
+      for (std::size_t i = 0; i < range_count_; ++i) {
+        ranges_[i].begin -= advanced;
+        ranges_[i].end -= advanced;
+      }
+    }
+    return insert_result::stored;
+  }
+
+  /// Copies up to out.size() readable bytes out and frees their space.
+  std::size_t read(std::span<std::byte> out) noexcept {
+    const std::size_t n = std::min(out.size(), readable_);
+    std::size_t done = 0;
+    while (done < n) {
+      const std::size_t chunk = std::min(n - done, capacity_ - head_);
+      std::memcpy(out.data() + done, storage_.get() + head_, chunk);
+      done += chunk;
+      head_ = (head_ + chunk) % capacity_;
+    }
+    readable_ -= n;
+    return n;
+  }
+
+  /// Forgets everything held out of order (used when the connection closes).
+  void drop_out_of_order() noexcept { range_count_ = 0; }
+
+ private:
+  struct range {
+    std::size_t begin, end;
+  };
+
+  // Merges [begin, end) into the sorted, disjoint range list.
+  bool add_range(std::size_t begin, std::size_t end) noexcept {
+    std::size_t first = 0;
+    while (first < range_count_ && ranges_[first].end < begin) ++first;
+    std::size_t last = first;  // ranges [first, last) touch or overlap the new one
+    while (last < range_count_ && ranges_[last].begin <= end) ++last;
+    if (first == last) {
+      if (range_count_ == max_ranges) return false;
+      std::move_backward(ranges_.begin() + static_cast<std::ptrdiff_t>(first),
+                         ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_),
+                         ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_ + 1));
+      ranges_[first] = {begin, end};
+      ++range_count_;
+      return true;
+    }
+    const range merged{std::min(begin, ranges_[first].begin), std::max(end, ranges_[last - 1].end)};
+    ranges_[first] = merged;
+    std::move(ranges_.begin() + static_cast<std::ptrdiff_t>(last),
+              ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_),
+              ranges_.begin() + static_cast<std::ptrdiff_t>(first + 1));
+    range_count_ -= last - first - 1;
+    return true;
+  }
+
+  void copy_in(std::size_t position, std::span<const std::byte> data) noexcept {
+    std::size_t at = (head_ + position) % capacity_;
+    std::size_t done = 0;
+    while (done < data.size()) {
+      const std::size_t chunk = std::min(data.size() - done, capacity_ - at);
+      std::memcpy(storage_.get() + at, data.data() + done, chunk);
+      done += chunk;
+      at = 0;
+    }
+  }
+
+  std::unique_ptr<std::byte[]> storage_;
+  std::size_t capacity_;
+  std::size_t head_ = 0;
+  std::size_t readable_ = 0;
+  std::array<range, max_ranges> ranges_{};
+  std::size_t range_count_ = 0;
+};
+
+}  // namespace uk::direct::tcp
