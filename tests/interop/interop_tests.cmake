@@ -22,3 +22,13 @@ if(TARGET echo-direct)
   uk_interop_test("hostile frames leave echo-direct answering, memory bounded, drops counted" hostile.sh
     $<TARGET_FILE:echo-direct> $<TARGET_FILE:uk_frame_blaster> "${CMAKE_CURRENT_BINARY_DIR}/interop-hostile")
 endif()
+
+add_executable(uk_tcp_client interop/tcp_client.cpp)
+find_package(Threads REQUIRED)
+target_link_libraries(uk_tcp_client PRIVATE Threads::Threads)
+if(TARGET services-direct)
+  uk_interop_test("TCP: 1 GiB each way between Linux and services-direct, sha256 compared" tcp_transfer.sh
+    $<TARGET_FILE:services-direct> $<TARGET_FILE:uk_tcp_client> "${CMAKE_CURRENT_BINARY_DIR}/interop-tcp-transfer")
+  uk_interop_test("TCP: 200 concurrent, refused, Linux resets, either side closes first, slow reader" tcp_behaviour.sh
+    $<TARGET_FILE:services-direct> $<TARGET_FILE:uk_tcp_client> "${CMAKE_CURRENT_BINARY_DIR}/interop-tcp-behaviour")
+endif()
