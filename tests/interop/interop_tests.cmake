@@ -34,4 +34,12 @@ if(TARGET echo-direct)
     dhcp_lease.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-lease")
   uk_interop_test("echo-direct declines an offered address that another host uses (RFC 5227)"
     dhcp_decline.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-decline")
+add_executable(uk_tcp_client interop/tcp_client.cpp)
+find_package(Threads REQUIRED)
+target_link_libraries(uk_tcp_client PRIVATE Threads::Threads)
+if(TARGET services-direct)
+  uk_interop_test("TCP: 1 GiB each way between Linux and services-direct, sha256 compared" tcp_transfer.sh
+    $<TARGET_FILE:services-direct> $<TARGET_FILE:uk_tcp_client> "${CMAKE_CURRENT_BINARY_DIR}/interop-tcp-transfer")
+  uk_interop_test("TCP: 200 concurrent, refused, Linux resets, either side closes first, slow reader" tcp_behaviour.sh
+    $<TARGET_FILE:services-direct> $<TARGET_FILE:uk_tcp_client> "${CMAKE_CURRENT_BINARY_DIR}/interop-tcp-behaviour")
 endif()
