@@ -23,8 +23,8 @@ if(TARGET echo-direct)
     $<TARGET_FILE:echo-direct> $<TARGET_FILE:uk_frame_blaster> "${CMAKE_CURRENT_BINARY_DIR}/interop-hostile")
 endif()
 if(TARGET echo-direct)
-  uk_interop_test("echo-direct leases an address from dnsmasq, answers ping on it, renews, rebinds, releases"
+  uk_interop_test("dhcp: echo-direct leases an address from dnsmasq, answers ping on it, renews, rebinds, releases"
     dhcp_lease.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-lease")
-  uk_interop_test("echo-direct declines an offered address that another host uses (RFC 5227)"
+  uk_interop_test("dhcp: echo-direct declines an offered address that another host uses (RFC 5227)"
     dhcp_decline.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-decline")
 endif()
