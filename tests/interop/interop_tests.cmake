@@ -30,9 +30,9 @@ foreach(variant IN ITEMS socket direct)
   endif()
 endforeach()
 if(TARGET echo-direct)
-  uk_interop_test("echo-direct leases an address from dnsmasq, answers ping on it, renews, rebinds, releases"
+  uk_interop_test("dhcp: echo-direct leases an address from dnsmasq, answers ping on it, renews, rebinds, releases"
     dhcp_lease.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-lease")
-  uk_interop_test("echo-direct declines an offered address that another host uses (RFC 5227)"
+  uk_interop_test("dhcp: echo-direct declines an offered address that another host uses (RFC 5227)"
     dhcp_decline.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-decline")
 add_executable(uk_tcp_client interop/tcp_client.cpp)
 find_package(Threads REQUIRED)
