@@ -34,6 +34,8 @@ if(TARGET echo-direct)
     dhcp_lease.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-lease")
   uk_interop_test("dhcp: echo-direct declines an offered address that another host uses (RFC 5227)"
     dhcp_decline.sh $<TARGET_FILE:echo-direct> "${CMAKE_CURRENT_BINARY_DIR}/interop-dhcp-decline")
+endif()
+
 add_executable(uk_tcp_client interop/tcp_client.cpp)
 find_package(Threads REQUIRED)
 target_link_libraries(uk_tcp_client PRIVATE Threads::Threads)
