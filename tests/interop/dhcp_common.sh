@@ -40,3 +40,11 @@ wait_for_log() {
 leased_address() {
   grep -o "dhcp: [0-9.]*/[0-9]* leased" "$1" | tail -1 | sed 's|dhcp: \([0-9.]*\)/.*|\1|'
 }
+
+# On failure, show what the unikernel and dnsmasq said.
+fail() {
+  echo "FAILED: $*"
+  echo "---- unikernel log (last 40 lines)"; tail -40 "$work/app.log" 2>/dev/null || true
+  echo "---- dnsmasq DHCP exchanges"; grep -E "DHCP[A-Z]+\(" "$work/dnsmasq.log" 2>/dev/null || true
+  exit 1
+}

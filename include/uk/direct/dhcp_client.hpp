@@ -302,6 +302,7 @@ class dhcp_client {
   void new_transaction(instant now) {
     xid_ = static_cast<std::uint32_t>(next_random());
     started_ = now;
+    request_sent_at_ = now;
     sent_ = 0;
   }
 
@@ -406,6 +407,7 @@ class dhcp_client {
     // messages"; the first acceptable one is as good as any.
     requested_ = m.yiaddr();
     server_ = *o.server_id;
+    request_sent_at_ = now;
     sent_ = 0;
     enter(dhcp_state::requesting, now);
     send_message(wire::dhcp::message_type::request, now);
@@ -530,7 +532,7 @@ class dhcp_client {
     // Times count from when the request was sent (RFC 2131 4.4.1: "the
     // client records the lease expiration time as the sum of the time at
     // which the original request was sent and the duration of the lease").
-    const instant base = std::min(started_, now);
+    const instant base = std::min(request_sent_at_, now);
     l.renew_at = base + t1;
     l.rebind_at = base + t2;
     l.expires_at = base + lease_time;
@@ -661,7 +663,8 @@ class dhcp_client {
   dhcp_state state_ = dhcp_state::init;
   instant deadline_ = never;
   std::uint32_t xid_ = 0;
-  instant started_{};
+  instant started_{};          // when this acquisition or renewal began ("secs")
+  instant request_sent_at_{};  // when its first DHCPREQUEST went out: the lease counts from it
   unsigned sent_ = 0;               // messages sent in this transaction
   ipv4_address requested_{};        // the address offered, requested or checked
   ipv4_address server_{};           // the server chosen in SELECTING

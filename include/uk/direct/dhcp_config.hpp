@@ -134,6 +134,22 @@ class dhcp_config {
   const dhcp_client* client() const noexcept { return client_ ? &*client_ : nullptr; }
   const dhcp_config_counters& counters() const noexcept { return counters_; }
 
+  /// Logs the client's counters at debug (the stack does so when it stops).
+  void log_counters() const {
+    if (!client_ || !log::enabled(log::source::dhcp, log::level::debug)) return;
+    const auto& c = client_->counters();
+    log::debug(log::source::dhcp,
+               "counters: state={} leases={} renewals={} expiries={} conflicts={} request_timeouts={} "
+               "tx: discover={} request={} decline={} release={} dropped={} probes={} rx: offer={} ack={} nak={} "
+               "dropped: malformed={} not_reply={} not_dhcp={} wrong_xid={} wrong_chaddr={} wrong_client_id={} "
+               "unexpected={} wrong_server={} bad_offer={} bad_lease={} wrong_port={} bad_times_ignored={}",
+               to_string(client_->state()), c.leases, c.renewals, c.expiries, c.conflicts, c.request_timeouts,
+               c.tx_discover, c.tx_request, c.tx_decline, c.tx_release, c.tx_dropped, c.probes_sent, c.rx_offer,
+               c.rx_ack, c.rx_nak, c.rx_malformed, c.rx_not_reply, c.rx_not_dhcp, c.rx_wrong_xid, c.rx_wrong_chaddr,
+               c.rx_wrong_client_id, c.rx_unexpected, c.rx_wrong_server, c.rx_bad_offer, c.rx_bad_lease,
+               counters_.rx_wrong_port, c.bad_times_ignored);
+  }
+
   // ---- what the stack calls ----------------------------------------------------------
   /// Plugs the client into the stack's UDP packet layer and ARP layer and
   /// sends the first message. `mac` is the interface's, `seed` randomizes

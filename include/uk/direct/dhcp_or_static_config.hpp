@@ -78,6 +78,10 @@ class default_config {
   /// The DHCP configuration, or nullptr with a static address.
   const dhcp_config* dhcp() const noexcept { return dhcp_ ? &*dhcp_ : nullptr; }
 
+  void log_counters() const {
+    if (dhcp_) dhcp_->log_counters();
+  }
+
   // ---- uk::direct::attachable_ipv4_config ----------------------------------------------
   template <class Udp, class Arp>
   void attach(Udp& udp, Arp& arp, mac_address mac, clock_ref clock, std::uint64_t seed) {

@@ -142,6 +142,7 @@ class stack {
   stack(const stack&) = delete;
   stack& operator=(const stack&) = delete;
   ~stack() {
+    if constexpr (requires { config_.log_counters(); }) config_.log_counters();
     if constexpr (dynamic_config) config_.detach();  // DHCPRELEASE while the layers exist
     closing_ = true;
     log_counters();
