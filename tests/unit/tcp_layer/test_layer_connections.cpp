@@ -247,3 +247,26 @@ TEST_CASE("The IP layer refusing a segment is counted, and the connection treats
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].flags == flags::syn);
 }
+
+TEST_CASE("RFC 5961 7: challenge ACKs share one budget per second across all connections") {
+  tcp::layer_options o;
+  o.challenge_acks_per_second = 2;
+  layer_fixture f(o);
+  auto l = f.tcp.listen(80);
+  REQUIRE(l);
+  handshake(f, 40000, 80, 1000);
+  handshake(f, 40001, 80, 2000);
+  f.take_sent();
+  // RFC 5961 4.2: a SYN on a synchronized connection draws a challenge ACK, not a reset.
+  f.ip.deliver(segment(syn(40000, 80, 1001)));
+  f.ip.deliver(segment(syn(40001, 80, 2001)));
+  f.ip.deliver(segment(syn(40000, 80, 1001)));  // the third within the second: held back
+  auto sent = f.take_sent();
+  CHECK(sent.size() == 2);
+  for (const auto& s : sent) CHECK(s.flags == flags::ack);
+  CHECK(f.tcp.counters().challenge_acks_limited == 1);
+  // A second later the budget is back.
+  f.clock.now += 1s;
+  f.ip.deliver(segment(syn(40001, 80, 2001)));
+  CHECK(f.take_sent().size() == 1);
+}
