@@ -182,6 +182,18 @@ TEST_CASE("RFC 4987 3.6: with a full SYN queue a listener answers with a SYN coo
   CHECK(f.tcp.counters().syn_cookies_accepted == 1);
   CHECK(f.tcp.counters().syn_cookies_rejected == 0);
   CHECK(f.take_sent().empty());  // accepted silently
+  // The connection is established, with what the cookie and the timestamp kept.
+  REQUIRE(f.tcp.accept_queue_length(*l) == 1);
+  auto c = f.tcp.accept(*l);
+  REQUIRE(c);
+  const auto* conn = f.tcp.find(*c);
+  REQUIRE(conn);
+  CHECK(conn->current_state() == tcp::state::established);
+  CHECK(conn->send_window_scale() == 7);
+  CHECK(conn->receive_window_scale() == *synack.options.window_scale);
+  CHECK(conn->timestamps_enabled());
+  CHECK(conn->send_next().value == synack.sequence_number + 1);
+  CHECK(conn->receive_next().value == 5001);
 
   // A forged cookie is answered as any ACK to a listener: RST.
   ack.source_port = 40001;

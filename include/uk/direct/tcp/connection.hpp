@@ -967,7 +967,12 @@ class connection {
       emit(iss_, wire::tcp::flags::syn | wire::tcp::flags::ack, 0, 0, now);
     }
   }
-  void send_ack(instant now) { emit(snd_nxt_, wire::tcp::flags::ack, 0, 0, now); }
+  /// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, SND.NXT being the highest sent:
+  /// after a timeout SND.NXT goes back to SND.UNA, and an ACK numbered below
+  /// what the peer already received would be unacceptable to it (RFC 9293
+  /// 3.10.7.4 first check), its ACK field ignored: both ends would trade
+  /// unacceptable ACKs forever.
+  void send_ack(instant now) { emit(snd_max_, wire::tcp::flags::ack, 0, 0, now); }
   void send_reset(seq s, instant now) { emit(s, wire::tcp::flags::rst, 0, 0, now); }
 
   /// RFC 5961 7: challenge ACKs go through the layer's global rate limit.
@@ -1159,7 +1164,7 @@ class connection {
     // data, which the peer must answer with an ACK.
     ++keepalive_probes_sent_;
     ++counters_.keepalive_probes;
-    emit(snd_nxt_ - 1, wire::tcp::flags::ack, 0, 0, now);
+    emit(snd_max_ - 1, wire::tcp::flags::ack, 0, 0, now);
     keepalive_deadline_ = now + config_.keepalive->interval;
   }
 

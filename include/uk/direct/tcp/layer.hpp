@@ -306,8 +306,8 @@ class layer {
       const timer_entry due = heap_.front();
       std::pop_heap(heap_.begin(), heap_.end(), later);
       heap_.pop_back();
+      if (is_stale(due)) continue;
       slot& s = *slots_[due.slot];
-      if (!s.conn || s.generation != due.generation || s.scheduled != due.deadline) continue;  // stale
       s.scheduled = never;
       s.conn->poll(now);
       mark_changed(s);
@@ -497,6 +497,16 @@ class layer {
     }
     changed_.clear();
     if (heap_.size() > 2 * live_ + 64) rebuild_heap();
+    // Keep the top current, so next_deadline() is exact: stale entries below it wait their turn.
+    while (!heap_.empty() && is_stale(heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), later);
+      heap_.pop_back();
+    }
+  }
+
+  bool is_stale(const timer_entry& e) const {
+    const slot& s = *slots_[e.slot];
+    return !s.conn || s.generation != e.generation || s.scheduled != e.deadline;
   }
 
   /// A passive connection left SYN-RECEIVED: to the accept queue when the
