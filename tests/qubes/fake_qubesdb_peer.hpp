@@ -113,6 +113,7 @@ class fake_qubesdb {
     log("fatal: " + reason);
     fatal_ = std::move(reason);
     stop();
+    event();
   }
 
   asio::awaitable<void> serve() {

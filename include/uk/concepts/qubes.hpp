@@ -13,11 +13,15 @@
 
 namespace uk {
 
-/// The VM side of QubesDB: a key-value store that dom0 fills and updates.
+/// The VM side of QubesDB: a key-value store that dom0 fills and updates
+/// (qubes-protocols.md section 1; the device is uk::qubes::db).
 ///   db.read(key)               the current value, if the key exists
-///   co_await db.write(k, v)    writes locally and forwards to dom0
-///   co_await db.remove(key)    removes locally and forwards to dom0
-///   co_await db.changed()      completes at the next change pushed by dom0
+///   co_await db.write(k, v)    writes locally and forwards to dom0 (an invalid
+///                              path or value throws std::invalid_argument)
+///   co_await db.remove(key)    removes locally and forwards to dom0; a key ending
+///                              in '/' removes every key under it
+///   co_await db.changed()      completes at the next change of any key (pushed by
+///                              dom0, made locally, or found by a resynchronisation)
 template <class D>
 concept qubes_db = requires(D& db, const D& cdb, std::string_view key, std::string_view value) {
   { cdb.read(key) } -> std::same_as<std::optional<std::string>>;

@@ -156,6 +156,9 @@ class db {
   }
 
   db_state state() const noexcept { return core_.state(); }
+  /// Whether stop() was called: waits complete at once from then on.
+  bool stopped() const noexcept { return stopping_; }
+  const asio::any_io_executor& executor() const noexcept { return domains_.executor(); }
   const db_counters& counters() const noexcept { return core_.counters(); }
   std::uint64_t connections() const noexcept { return connections_; }
 
