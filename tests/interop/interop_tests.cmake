@@ -22,3 +22,13 @@ if(TARGET echo-direct)
   uk_interop_test("hostile frames leave echo-direct answering, memory bounded, drops counted" hostile.sh
     $<TARGET_FILE:echo-direct> $<TARGET_FILE:uk_frame_blaster> "${CMAKE_CURRENT_BINARY_DIR}/interop-hostile")
 endif()
+
+# Qubes: a fake dom0 QubesDB daemon (tests/qubes/fake_qubesdb.cpp) serves the VM over the socket vchan.
+add_executable(uk_fake_qubesdb qubes/fake_qubesdb.cpp)
+target_link_libraries(uk_fake_qubesdb PRIVATE uk::uk)
+target_include_directories(uk_fake_qubesdb PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
+if(TARGET echo-qubes)
+  uk_interop_test("echo-qubes takes its address from a fake QubesDB, answers ping and UDP, follows dom0" qubes_echo.sh
+    $<TARGET_FILE:echo-qubes> $<TARGET_FILE:uk_fake_qubesdb> $<TARGET_FILE:uk_udp_probe>
+    "${CMAKE_CURRENT_BINARY_DIR}/interop-qubes-echo")
+endif()
