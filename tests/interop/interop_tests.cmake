@@ -30,5 +30,5 @@ target_include_directories(uk_fake_qubesdb PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}"
 if(TARGET echo-qubes)
   uk_interop_test("echo-qubes takes its address from a fake QubesDB, answers ping and UDP, follows dom0" qubes_echo.sh
     $<TARGET_FILE:echo-qubes> $<TARGET_FILE:uk_fake_qubesdb> $<TARGET_FILE:uk_udp_probe>
-    "${CMAKE_CURRENT_BINARY_DIR}/interop-qubes-echo")
+    "${CMAKE_CURRENT_BINARY_DIR}/interop-qubes-echo" $<TARGET_FILE:uk_fake_qrexec> $<TARGET_FILE:uk_fake_gui>)
 endif()

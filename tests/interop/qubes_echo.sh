@@ -5,10 +5,13 @@
 # dom0 when /qubes-ip changes, reconnects with a fresh MULTIREAD when dom0's
 # daemon restarts, and exits 0 on SIGTERM. A VM whose /qubes-ip is malformed
 # or missing does not boot: exit status 2 and a message naming the key.
-#   qubes_echo.sh ECHO_QUBES FAKE_QUBESDB UDP_PROBE WORKDIR
+# The fake qrexec-daemon and qubes-guid let it boot (init_for<qubes> connects
+# both agents before the application starts); a qrexec command is answered
+# "service not found", exit code 127.
+#   qubes_echo.sh ECHO_QUBES FAKE_QUBESDB UDP_PROBE WORKDIR FAKE_QREXEC FAKE_GUI
 source "$(dirname "$0")/lib.sh"
 require_root_and_tun
-echo_bin=$1 fake=$2 probe=$3 work=$4
+echo_bin=$1 fake=$2 probe=$3 work=$4 fake_qrexec=$5 fake_gui=$6
 rm -rf "$work" && mkdir -p "$work/vchan" "$work/vchan-bad" "$work/vchan-none"
 new_namespace "uk-qdb-$$"
 vm=5
@@ -24,12 +27,20 @@ ip netns exec "$NS" "$fake" --vchan-dir="$work/vchan" --vm-domid=$vm \
   /name=echo-vm /qubes-ip=10.137.0.5 /qubes-gateway=10.137.0.1 /qubes-netmask=255.255.255.255 \
   /qubes-primary-dns=10.139.1.1 /qubes-secondary-dns=10.139.1.2 >"$work/dom0.log" 2>&1 &
 dom0=$!
+ip netns exec "$NS" "$fake_qrexec" --vchan-dir="$work/vchan" --domid=$vm \
+  --exec='user:QUBESRPC qubes.WaitForSession+ dom0' --stay >"$work/qrexec.log" 2>&1 &
+qrexec=$!
+ip netns exec "$NS" "$fake_gui" --vchan-dir="$work/vchan" --domid=$vm --stay >"$work/gui.log" 2>&1 &
+gui=$!  # (the namespace cleanup of lib.sh stops both)
 ip netns exec "$NS" "$echo_bin" --interface=tap0 --vchan-dir="$work/vchan" --qubes-domid=$vm -l '*:info' >"$work/echo.log" 2>&1 &
 pid=$!
 wait_for_link tap0
 wait_for_line "$work/echo.log" "echoing UDP on port 7" || fail "echo-qubes did not boot"
 grep -q "IPv4 from QubesDB: 10.137.0.5/32 gateway 10.137.0.1" "$work/echo.log" || fail "no address from QubesDB"
 grep -q "MULTIREAD ''" "$work/dom0.log" || fail "dom0 saw no MULTIREAD"
+wait_for_line "$work/qrexec.log" "exit code 127" || fail "qrexec did not answer 'service not found'"
+grep -q "qubes.WaitForSession: service not found" "$work/qrexec.log" || fail "no 'service not found' on stderr"
+grep -q "protocol 1.8" "$work/gui.log" || fail "no GUI handshake at 1.8"
 
 # The kernel plays the netvm: the gateway's address, and a host route to the VM (Qubes' /32 scheme).
 in_ns ip addr add 10.137.0.1/32 dev tap0
