@@ -10,7 +10,19 @@
 //                    tcp::layer<ipv4<...>> (a uk::stack: udp() and tcp())
 //                  default_config: DHCP (dhcp_config) unless --ipv4 is given (static_config),
 //                  as Mirage since 4.10.5
-//   qubes        direct::stack<pcap_writer<tap> (hosted), qubesdb_config> (with the Qubes issue)
+//   qubes        direct::stack<pcap_writer<tap>, qubes::qubesdb_config>
+//                  the address and gateway come from dom0's QubesDB (a /32 with an
+//                  on-link gateway); hosted, the netif is a TAP (--interface) and
+//                  QubesDB is reached over the socket vchan (--vchan-dir)
+//
+// The qubes composition is in uk/qubes/stack_composition.hpp, included at
+// the end of this header only when the build selects UK_TARGET=qubes (or by
+// whoever includes it): g++ 12 emits every inline coroutine of a header
+// into each object that includes it, used or not, so including the Qubes
+// devices everywhere would put Qubes code into unix binaries.
+//
+// target::qubes has no socket stack (uk::supports<qubes, socket> is false):
+// a Qubes VM is a unikernel with its own stack, as in Mirage.
 //
 // Each layer's issue adds its layer to this composition; a configuration
 // whose layers are not in this version of uk is a compile error saying so.
@@ -36,8 +48,7 @@ template <target_tag Target, net_tag Net>
   requires supports<Target, Net>
 struct stack_composition {
   static_assert(detail::always_false<Target, Net>,
-                "uk: this configuration's stack is not in this version of uk yet: the Qubes target "
-                "arrives with the Qubes issue");
+                "uk: this configuration's stack is not in this version of uk");
 };
 
 template <>
@@ -63,3 +74,7 @@ template <target_tag Target, net_tag Net>
 using netif_for = typename stack_composition<Target, Net>::netif;
 
 }  // namespace uk
+
+#if UK_DETAIL_CAT(UK_DETAIL_TARGET_, UK_TARGET) == UK_DETAIL_TARGET_qubes
+#include "uk/qubes/stack_composition.hpp"
+#endif

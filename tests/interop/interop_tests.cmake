@@ -44,4 +44,12 @@ if(TARGET services-direct)
     $<TARGET_FILE:services-direct> $<TARGET_FILE:uk_tcp_client> "${CMAKE_CURRENT_BINARY_DIR}/interop-tcp-transfer")
   uk_interop_test("TCP: 200 concurrent, refused, Linux resets, either side closes first, slow reader" tcp_behaviour.sh
     $<TARGET_FILE:services-direct> $<TARGET_FILE:uk_tcp_client> "${CMAKE_CURRENT_BINARY_DIR}/interop-tcp-behaviour")
+# Qubes: a fake dom0 QubesDB daemon (tests/qubes/fake_qubesdb.cpp) serves the VM over the socket vchan.
+add_executable(uk_fake_qubesdb qubes/fake_qubesdb.cpp)
+target_link_libraries(uk_fake_qubesdb PRIVATE uk::uk)
+target_include_directories(uk_fake_qubesdb PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
+if(TARGET echo-qubes)
+  uk_interop_test("echo-qubes takes its address from a fake QubesDB, answers ping and UDP, follows dom0" qubes_echo.sh
+    $<TARGET_FILE:echo-qubes> $<TARGET_FILE:uk_fake_qubesdb> $<TARGET_FILE:uk_udp_probe>
+    "${CMAKE_CURRENT_BINARY_DIR}/interop-qubes-echo" $<TARGET_FILE:uk_fake_qrexec> $<TARGET_FILE:uk_fake_gui>)
 endif()

@@ -54,11 +54,31 @@ class fake_qrexec_link {
     co_await send(std::move(m));
   }
 
+  asio::awaitable<void> send_hello_if_open(std::uint32_t version) {
+    std::vector<std::byte> m(12);
+    rexec_wire::emit_hello(m, version);
+    boost::system::error_code ignored;
+    co_await asio::async_write(socket_, asio::buffer(m.data(), m.size()),
+                               asio::redirect_error(asio::use_awaitable, ignored));
+  }
+
   asio::awaitable<void> send_data(rexec_wire::message_type type, std::string_view data) {
     std::vector<std::byte> m(rexec_wire::header_length + data.size());
     rexec_wire::emit_data_header(m, type, data.size());
     std::copy(data.begin(), data.end(), reinterpret_cast<char*>(m.data() + rexec_wire::header_length));
     co_await send(std::move(m));
+  }
+
+  /// As send_data, but a peer that already closed the vchan is not an error:
+  /// a service may answer and close before reading its stdin (qrexec-client
+  /// then just stops writing).
+  asio::awaitable<void> send_data_if_open(rexec_wire::message_type type, std::string_view data) {
+    std::vector<std::byte> m(rexec_wire::header_length + data.size());
+    rexec_wire::emit_data_header(m, type, data.size());
+    std::copy(data.begin(), data.end(), reinterpret_cast<char*>(m.data() + rexec_wire::header_length));
+    boost::system::error_code ignored;
+    co_await asio::async_write(socket_, asio::buffer(m.data(), m.size()),
+                               asio::redirect_error(asio::use_awaitable, ignored));
   }
 
   /// The next whole message; nullopt at EOF.
@@ -152,7 +172,8 @@ class fake_qrexec_daemon {
     // The requester serves the data vchan; the VM connects as its client.
     const qubes::vchan_address address{dir_, 0, vm_, port};  // named: g++ 12 mishandles temporaries in co_await
     fake_qrexec_link data(co_await qubes::vchan_socket::listen(ex_, address));
-    co_await data.send_hello(rexec_wire::max_version);
+    // (A refusal may be sent and the vchan closed before our HELLO is: not an error.)
+    co_await data.send_hello_if_open(rexec_wire::max_version);
     fake_exec_result r;
     const std::uint32_t vm_version = co_await data.expect_hello();
     r.data_version = std::min(vm_version, rexec_wire::max_version);
@@ -161,9 +182,9 @@ class fake_qrexec_daemon {
       const std::size_t limit = rexec_wire::max_data_chunk(r.data_version);
       for (std::size_t at = 0; at < input.size(); at += limit) {
         const std::string chunk = input.substr(at, limit);
-        co_await data.send_data(rexec_wire::message_type::data_stdin, chunk);
+        co_await data.send_data_if_open(rexec_wire::message_type::data_stdin, chunk);
       }
-      co_await data.send_data(rexec_wire::message_type::data_stdin, {});
+      co_await data.send_data_if_open(rexec_wire::message_type::data_stdin, {});
     }
     co_await collect(data, r);
     // 2.4 step 5: the VM frees the port on the control vchan.

@@ -27,3 +27,8 @@ inline constexpr auto devices_for<Target, net::direct> =
                          os_random>;
 
 }  // namespace uk
+
+// The qubes configuration adds its own devices (QubesDB, ...): only where it is selected.
+#if UK_DETAIL_CAT(UK_DETAIL_TARGET_, UK_TARGET) == UK_DETAIL_TARGET_qubes
+#include "uk/qubes/devices.hpp"
+#endif

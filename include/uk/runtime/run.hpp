@@ -69,25 +69,31 @@ constexpr auto small_subsets(Items items) {
   });
 }
 
-/// Every ordered list of distinct devices from `available`, shortest first.
-template <class Available>
-constexpr auto argument_lists(Available available) {
-  auto small_subsets = hana::filter(detail::run::small_subsets(available), [](auto subset) {
-    return hana::length(subset) <= hana::size_c<max_start_arguments>;
-  });
-  auto lists = hana::flatten(hana::transform(small_subsets, hana::permutations));
-  return hana::sort(lists, [](auto a, auto b) { return hana::length(a) < hana::length(b); });
+/// Every ordered list of exactly K distinct devices from `available`.
+template <std::size_t K, class Available>
+constexpr auto argument_lists_of_length(Available available) {
+  auto subsets = hana::filter(detail::run::small_subsets(available),
+                              [](auto subset) { return hana::length(subset) == hana::size_c<K>; });
+  return hana::flatten(hana::transform(subsets, hana::permutations));
 }
 
 /// The device types (a hana tuple of hana::type) that Job::start asks for, or
-/// hana::nothing when no list of the available devices fits.
-template <class Job, class Result, class Available>
+/// hana::nothing when no list of the available devices fits: the first list
+/// that fits, shortest first. Lists of one length are only tried when no
+/// shorter list fits (the number of lists grows as n^4 with n devices: a
+/// configuration with seven devices has 1100 lists of up to four, and
+/// checking each against Job::start is what costs compile time).
+template <class Job, class Result, std::size_t K = 0, class Available>
 constexpr auto start_arguments(Available available) {
-  return hana::find_if(argument_lists(available), [](auto list) {
+  auto found = hana::find_if(argument_lists_of_length<K>(available), [](auto list) {
     return hana::unpack(list, [](auto... device) {
       return hana::bool_c<startable_with<Job, Result, typename decltype(device)::type...>>;
     });
   });
+  if constexpr (decltype(hana::is_just(found))::value || K == max_start_arguments)
+    return found;
+  else
+    return start_arguments<Job, Result, K + 1>(available);
 }
 
 template <class Device>
