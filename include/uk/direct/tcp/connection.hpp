@@ -209,7 +209,10 @@ class connection {
     snd_una_ = snd_nxt_ = snd_max_ = c.iss + 1;
     data_start_ = c.iss + 1;
     irs_ = c.irs;
-    rcv_nxt_ = rcv_adv_ = c.irs + 1;
+    rcv_nxt_ = c.irs + 1;
+    // The layer's stateless SYN-ACK offered at most an unscaled 65535 (RFC 7323 2.2).
+    rcv_adv_ = rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(rx_.free(), 0xffff));
+    last_ack_sent_ = rcv_nxt_;  // the SYN-ACK's (RFC 7323 4.3 Last.ACK.sent)
     negotiate(c.peer_mss, c.peer_window_scale, c.timestamps);
     if (ts_ok_) update_ts_recent(c.timestamps->tsval, now);
     // The window update rule below takes SEG.WND from this ACK (SND.WL1 < SEG.SEQ).
