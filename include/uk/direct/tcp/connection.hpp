@@ -1096,6 +1096,15 @@ class connection {
       return;
     }
     if (snd_una_ == snd_max_) return;
+    if (snd_wnd_ == 0) {
+      // The peer closed its window with data in flight: it may keep it
+      // closed indefinitely (RFC 1122 4.2.2.17), so what is outstanding is
+      // probed by the persist timer rather than counted toward the abort.
+      snd_nxt_ = snd_una_;
+      probing_ = true;
+      if (persist_deadline_ == never) persist_deadline_ = now + persist_interval();
+      return;
+    }
     if (retransmissions_ >= config_.max_retransmissions) {
       log::debug(log::source::tcp, "{}: retransmission limit reached", tuple_.remote);
       enter_closed(error::timed_out);
@@ -1125,11 +1134,17 @@ class connection {
     snd_nxt_ = snd_una_;
     const std::size_t offset = static_cast<std::size_t>(snd_nxt_ - data_start_);
     const std::size_t avail = tx_.size() - std::min(offset, tx_.size());
-    if (avail == 0) return;
+    const bool fin_outstanding = fin_queued_ && !fin_acked();
+    if (avail == 0 && !fin_outstanding) {
+      probing_ = false;
+      return;
+    }
     if (snd_wnd_ == 0) {
-      // RFC 9293 3.8.6.1: probe a zero window with one byte of new data.
+      // RFC 9293 3.8.6.1: probe a zero window with one byte of new data
+      // (or the FIN when no data is left).
       probing_ = true;
-      send_data(snd_nxt_, 1, false, now);
+      if (avail > 0) send_data(snd_nxt_, 1, false, now);
+      else send_data(snd_nxt_, 0, true, now);
       snd_nxt_ += 1;
       if (snd_nxt_ > snd_max_) snd_max_ = snd_nxt_;
       if (persist_backoff_ < 16) ++persist_backoff_;
