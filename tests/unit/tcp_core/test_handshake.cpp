@@ -182,3 +182,65 @@ TEST_CASE("RFC 7323 3.2: timestamps negotiated on the SYN are sent on every segm
   REQUIRE(out[0].header.options.timestamps);
   CHECK(out[0].header.options.timestamps->tsecr == 778);
 }
+
+TEST_CASE("RFC 4987 3.6: the ACK answering a SYN cookie opens the connection straight to ESTABLISHED") {
+  fixture f;
+  f.config.timestamps = true;
+  f.config.window_scaling = true;
+  auto& c = f.make();
+  connection::cookie_handshake cookie;
+  cookie.iss = seq{local_iss};
+  cookie.irs = seq{remote_iss};
+  cookie.peer_mss = 1200;
+  cookie.peer_window_scale = 2;
+  cookie.timestamps = wire::timestamps_option{300, 0};
+  wire::options o;
+  o.timestamps = wire::timestamps_option{301, 99000};
+  const auto ack = fixture::bytes({flags::ack, remote_iss + 1, local_iss + 1, 1000, data(10), o});
+  c.open_from_cookie(cookie, *wire::parse(ack, remote_address, local_address), f.now);
+  CHECK(c.current_state() == state::established);
+  CHECK(c.readable() == 10);                // the ACK's data is taken
+  CHECK(c.send_window() == 1000u << 2);     // its window is scaled
+  CHECK(c.send_mss() == 1200 - 12);
+  CHECK(c.timestamps_enabled());
+  f.advance(40ms);
+  auto out = f.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].header.acknowledgment_number == remote_iss + 11);
+  REQUIRE(out[0].header.options.timestamps);
+  CHECK(out[0].header.options.timestamps->tsecr == 301);
+}
+
+TEST_CASE("RFC 9293 3.10.7.4 fifth check: in SYN-RECEIVED an unacceptable ACK gets <SEQ=SEG.ACK><CTL=RST>") {
+  fixture f;
+  auto& c = f.make();
+  std::vector<std::byte> storage;
+  c.open_from_syn(seq{local_iss}, f.syn_view(f.peer_syn(), storage), f.now);
+  f.take();
+  f.receive({flags::ack, remote_iss + 1, local_iss + 50, 65535});
+  auto out = f.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].header == fixture::ours(flags::rst, local_iss + 50, 0, 0));
+  CHECK(c.current_state() == state::syn_received);
+}
+
+TEST_CASE("RFC 9293 3.10.7.4 second check: a RST in a passive SYN-RECEIVED frees the connection") {
+  fixture f;
+  auto& c = f.make();
+  std::vector<std::byte> storage;
+  c.open_from_syn(seq{local_iss}, f.syn_view(f.peer_syn(), storage), f.now);
+  f.receive({flags::rst, remote_iss + 1, 0, 0});
+  CHECK(c.is_closed());
+  CHECK(c.next_deadline() == never);
+}
+
+TEST_CASE("The change handler runs when data becomes readable and when the state changes") {
+  fixture f;
+  auto& c = f.established();
+  const unsigned before = f.changes;
+  f.receive({flags::ack, remote_iss + 1, local_iss + 1, 65535, data(10)});
+  CHECK(f.changes == before + 1);
+  f.receive({flags::ack | flags::fin, remote_iss + 11, local_iss + 1, 65535});
+  CHECK(f.changes == before + 2);
+  CHECK(c.current_state() == state::close_wait);
+}

@@ -244,3 +244,42 @@ TEST_CASE("RFC 1122 4.2.3.6: keep-alive probes an idle connection with SEG.SEQ =
   CHECK(c.is_closed());
   CHECK(c.last_error() == error::timed_out);
 }
+
+TEST_CASE("RFC 1122 4.2.2.17: a window that closes with data in flight is probed, not timed out") {
+  fixture f;
+  f.config.max_retransmissions = 2;
+  f.config.nodelay = true;
+  auto& c = f.established();
+  c.write(data(1000), f.now);
+  CHECK(f.take().size() == 2);  // 536 + 464
+  f.peer_acks(snd_nxt + 536, 0);  // part acknowledged, window closed
+  for (int i = 0; i < 10; ++i) {
+    f.run_to_deadline();
+    f.peer_acks(snd_nxt + 536, 0);
+  }
+  CHECK(c.current_state() == state::established);
+  CHECK(c.counters().persist_probes >= 5);
+  f.take();
+  f.peer_acks(snd_nxt + 536, 5000);
+  auto out = f.take();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].header == fixture::ours(flags::ack | flags::psh, snd_nxt + 536, rcv_nxt, 16384, 464));
+  f.peer_acks(snd_nxt + 1000, 5000);
+  CHECK(c.next_deadline() == never);
+}
+
+TEST_CASE("RFC 9293 3.8.6.1: a FIN waiting behind a zero window is probed") {
+  fixture f;
+  f.config.max_retransmissions = 2;
+  auto& c = f.established();
+  c.write(data(100), f.now);
+  f.peer_acks(snd_nxt + 100, 0);
+  c.shutdown_send(f.now);
+  for (int i = 0; i < 6; ++i) {
+    f.run_to_deadline();
+    f.peer_acks(snd_nxt + 100, 0);
+  }
+  CHECK(c.current_state() == state::fin_wait_1);
+  f.peer_acks(snd_nxt + 101, 0);  // the peer takes the FIN
+  CHECK(c.current_state() == state::fin_wait_2);
+}

@@ -209,7 +209,10 @@ class connection {
     snd_una_ = snd_nxt_ = snd_max_ = c.iss + 1;
     data_start_ = c.iss + 1;
     irs_ = c.irs;
-    rcv_nxt_ = rcv_adv_ = c.irs + 1;
+    rcv_nxt_ = c.irs + 1;
+    // The layer's stateless SYN-ACK offered at most an unscaled 65535 (RFC 7323 2.2).
+    rcv_adv_ = rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(rx_.free(), 0xffff));
+    last_ack_sent_ = rcv_nxt_;  // the SYN-ACK's (RFC 7323 4.3 Last.ACK.sent)
     negotiate(c.peer_mss, c.peer_window_scale, c.timestamps);
     if (ts_ok_) update_ts_recent(c.timestamps->tsval, now);
     // The window update rule below takes SEG.WND from this ACK (SND.WL1 < SEG.SEQ).
@@ -1093,6 +1096,15 @@ class connection {
       return;
     }
     if (snd_una_ == snd_max_) return;
+    if (snd_wnd_ == 0) {
+      // The peer closed its window with data in flight: it may keep it
+      // closed indefinitely (RFC 1122 4.2.2.17), so what is outstanding is
+      // probed by the persist timer rather than counted toward the abort.
+      snd_nxt_ = snd_una_;
+      probing_ = true;
+      if (persist_deadline_ == never) persist_deadline_ = now + persist_interval();
+      return;
+    }
     if (retransmissions_ >= config_.max_retransmissions) {
       log::debug(log::source::tcp, "{}: retransmission limit reached", tuple_.remote);
       enter_closed(error::timed_out);
@@ -1122,11 +1134,17 @@ class connection {
     snd_nxt_ = snd_una_;
     const std::size_t offset = static_cast<std::size_t>(snd_nxt_ - data_start_);
     const std::size_t avail = tx_.size() - std::min(offset, tx_.size());
-    if (avail == 0) return;
+    const bool fin_outstanding = fin_queued_ && !fin_acked();
+    if (avail == 0 && !fin_outstanding) {
+      probing_ = false;
+      return;
+    }
     if (snd_wnd_ == 0) {
-      // RFC 9293 3.8.6.1: probe a zero window with one byte of new data.
+      // RFC 9293 3.8.6.1: probe a zero window with one byte of new data
+      // (or the FIN when no data is left).
       probing_ = true;
-      send_data(snd_nxt_, 1, false, now);
+      if (avail > 0) send_data(snd_nxt_, 1, false, now);
+      else send_data(snd_nxt_, 0, true, now);
       snd_nxt_ += 1;
       if (snd_nxt_ > snd_max_) snd_max_ = snd_nxt_;
       if (persist_backoff_ < 16) ++persist_backoff_;

@@ -137,6 +137,7 @@ class layer {
     environment_.timestamp_clock = delegate<std::uint32_t(instant)>::bind<&layer::timestamp_clock>(*this);
     table_.reserve(options_.max_connections);
     changed_.reserve(64);
+    heap_.reserve(64);
     ip_.set_receiver(wire::tcp::ip_protocol, ipv4_handler::bind<&layer::on_datagram>(*this));
   }
   layer(const layer&) = delete;
@@ -546,6 +547,11 @@ class layer {
     if (d == s.scheduled) return;
     s.scheduled = d;
     if (d == never) return;  // the old heap entry goes stale
+    // Stale entries make room before the heap grows: the hot path stays allocation-free.
+    if (heap_.size() == heap_.capacity() && heap_.size() > live_) {
+      rebuild_heap();  // from every slot's `scheduled`: this one's new deadline included
+      return;
+    }
     heap_.push_back({d, s.index, s.generation});
     std::push_heap(heap_.begin(), heap_.end(), later);
   }
