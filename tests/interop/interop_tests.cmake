@@ -48,6 +48,8 @@ if(TARGET services-direct)
     PROPERTIES TIMEOUT 600)
   uk_interop_test("TCP: 200 concurrent, refused, Linux resets, either side closes first, slow reader" tcp_behaviour.sh
     $<TARGET_FILE:services-direct> $<TARGET_FILE:uk_tcp_client> "${CMAKE_CURRENT_BINARY_DIR}/interop-tcp-behaviour")
+endif()
+
 # Qubes: a fake dom0 QubesDB daemon (tests/qubes/fake_qubesdb.cpp) serves the VM over the socket vchan.
 add_executable(uk_fake_qubesdb qubes/fake_qubesdb.cpp)
 target_link_libraries(uk_fake_qubesdb PRIVATE uk::uk)
@@ -56,4 +58,10 @@ if(TARGET echo-qubes)
   uk_interop_test("echo-qubes takes its address from a fake QubesDB, answers ping and UDP, follows dom0" qubes_echo.sh
     $<TARGET_FILE:echo-qubes> $<TARGET_FILE:uk_fake_qubesdb> $<TARGET_FILE:uk_udp_probe>
     "${CMAKE_CURRENT_BINARY_DIR}/interop-qubes-echo" $<TARGET_FILE:uk_fake_qrexec> $<TARGET_FILE:uk_fake_gui>)
+endif()
+
+if(TARGET www-qubes)
+  uk_interop_test("www-qubes takes its address from a fake QubesDB and serves curl" www.sh
+    qubes $<TARGET_FILE:www-qubes> "${CMAKE_CURRENT_BINARY_DIR}/interop-www-qubes"
+    $<TARGET_FILE:uk_fake_qubesdb> $<TARGET_FILE:uk_fake_qrexec> $<TARGET_FILE:uk_fake_gui>)
 endif()

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The www example against curl, in a network namespace of its own:
 #   socket variant: on the namespace's loopback, port 8080;
-#   direct variant: uk's stack on a TAP device (10.0.0.2), port 80.
+#   direct variant: uk's stack on a TAP device (10.0.0.2), port 80;
+#   qubes variant: the same stack with its address from a fake dom0 QubesDB
+#     (10.137.0.5/32, on-link gateway 10.137.0.1) and the fake qrexec and GUI
+#     daemons, over the socket vchan.
 # Every file of a generated site fetched with sha256 compared; HEAD, 404, 405,
 # Range, If-Modified-Since; 1000 requests on one kept-alive connection;
 # pipelining; 100 concurrent clients; a malformed request gets 400 and the
 # server keeps serving; a path escaping the root is refused; SIGTERM exits 0.
 #   www.sh socket|direct WWW_BINARY WORKDIR
+#   www.sh qubes WWW_BINARY WORKDIR FAKE_QUBESDB FAKE_QREXEC FAKE_GUI
 source "$(dirname "$0")/lib.sh"
 require_root_and_tun
 variant=$1 www=$2 work=$3
@@ -37,10 +41,27 @@ case $variant in
     pid=$!
     wait_for_link tap0
     kernel_side tap0 10.0.0.1/24 ;;
+  qubes)
+    host=10.137.0.5 port=80 vm=5
+    fake_qubesdb=$4 fake_qrexec=$5 fake_gui=$6
+    mkdir -p "$work/vchan"
+    ip netns exec "$NS" "$fake_qubesdb" --vchan-dir="$work/vchan" --vm-domid=$vm /name=www-vm \
+      /qubes-ip=10.137.0.5 /qubes-gateway=10.137.0.1 /qubes-netmask=255.255.255.0 >"$work/dom0.log" 2>&1 &
+    ip netns exec "$NS" "$fake_qrexec" --vchan-dir="$work/vchan" --domid=$vm --stay >"$work/qrexec.log" 2>&1 &
+    ip netns exec "$NS" "$fake_gui" --vchan-dir="$work/vchan" --domid=$vm --stay >"$work/gui.log" 2>&1 &
+    ip netns exec "$NS" "$www" --root="$site" --interface=tap0 --vchan-dir="$work/vchan" --qubes-domid=$vm \
+      -l '*:info' >"$work/www.log" 2>&1 &
+    pid=$!
+    wait_for_link tap0
+    # The kernel plays the netvm: the gateway's address and a host route to the VM (Qubes' /32 scheme).
+    in_ns ip addr add 10.137.0.1/32 dev tap0
+    in_ns ip link set tap0 up
+    in_ns ip route add 10.137.0.5/32 dev tap0 ;;
   *) fail "unknown variant $variant" ;;
 esac
 base=http://$host:$port
 for _ in $(seq 100); do in_ns curl -s -o /dev/null "$base/" && break; sleep 0.1; done
+echo "-- boot log"; head -12 "$work/www.log"
 show_log() { echo "-- www log (last lines)"; tail -20 "$work/www.log"; }
 trap 'show_log; cleanup_namespace' EXIT
 

@@ -273,10 +273,18 @@ class connection {
   // ------------------------------------------------------- application side
 
   /// Bytes accepted into the send buffer (0 when full, or after shutdown); may send now.
-  std::size_t write(std::span<const std::byte> data, instant now) {
-    if (writable() == 0) return 0;
+  /// `more` says another piece follows at once (the next buffer of a gather
+  /// write): the data waits for it, so that pieces written together leave in
+  /// full segments, as one buffer would; otherwise Nagle (RFC 9293 3.7.4)
+  /// holds the last short piece until the peer's (perhaps delayed) ACK.
+  /// A piece that does not fit whole is sent at once whatever `more` says.
+  std::size_t write(std::span<const std::byte> data, instant now, bool more = false) {
+    if (writable() == 0) {
+      if (synchronized()) transmit(now);  // a previous `more` may have left data waiting
+      return 0;
+    }
     const std::size_t n = tx_.write(data);
-    if (n > 0 && synchronized()) transmit(now);
+    if (n > 0 && synchronized() && (!more || n < data.size())) transmit(now);
     notify();
     return n;
   }

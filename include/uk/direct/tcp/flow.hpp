@@ -208,11 +208,17 @@ struct write_op {
     if (c->last_error() != error::none) return self.complete(to_error_code(c->last_error()), 0);
     if (!can_send(*c)) return self.complete(asio::error::shut_down, 0);
     const instant now = fs->context.now();
+    // Every buffer but the last non-empty one is written with `more`, so a
+    // gather write (a header and its body) leaves as one stream of full
+    // segments rather than a short segment per buffer.
     std::size_t n = 0;
+    std::size_t left = asio::buffer_size(buffers);
     for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
       asio::const_buffer b = *it;
+      if (b.size() == 0) continue;
+      left -= b.size();
       const std::size_t put = fs->context.layer.write(
-          fs->handle, std::span(static_cast<const std::byte*>(b.data()), b.size()), now);
+          fs->handle, std::span(static_cast<const std::byte*>(b.data()), b.size()), now, left > 0);
       n += put;
       if (put < b.size()) break;
     }

@@ -272,8 +272,9 @@ class layer {
     if (slot* s = slot_of(h)) s->on_change = handler;
   }
 
-  std::size_t write(connection_handle h, std::span<const std::byte> data, instant now) {
-    return with(h, now, [&](connection& c) { return c.write(data, now); });
+  /// See connection::write: `more` holds the data for the next piece of a gather write.
+  std::size_t write(connection_handle h, std::span<const std::byte> data, instant now, bool more = false) {
+    return with(h, now, [&](connection& c) { return c.write(data, now, more); });
   }
   std::size_t read(connection_handle h, std::span<std::byte> out, instant now) {
     return with(h, now, [&](connection& c) { return c.read(out, now); });
