@@ -92,10 +92,31 @@ struct pair_simulation {
         b->open_from_syn(seq{0xfffff000u}, *parsed, now);  // ISN near the wrap
         return;
       }
-      b->on_segment(*parsed, now);
+      if (b->is_closed()) answer_closed(*parsed, false);
+      else b->on_segment(*parsed, now);
     } else {
-      a->on_segment(*parsed, now);
+      if (a->is_closed()) answer_closed(*parsed, true);
+      else a->on_segment(*parsed, now);
     }
+  }
+
+  /// What the layer does for a segment to a tuple with no connection (RFC
+  /// 9293 3.10.7.1, CLOSED): "If the ACK bit is off, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+  /// ... If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>". Sent from the closed end.
+  void answer_closed(const wire::view& v, bool from_a) {
+    if (v.rst()) return;
+    outgoing_segment rst;
+    rst.header.source_port = v.destination_port();
+    rst.header.destination_port = v.source_port();
+    if (v.ack()) {
+      rst.header.sequence_number = v.acknowledgment_number();
+      rst.header.flags = wire::flags::rst;
+    } else {
+      rst.header.acknowledgment_number = v.sequence_number() + static_cast<std::uint32_t>(v.payload().size()) +
+                                         (v.syn() ? 1u : 0u) + (v.fin() ? 1u : 0u);
+      rst.header.flags = wire::flags::rst | wire::flags::ack;
+    }
+    carry(from_a ? tuple_a() : tuple_b(), rst, /*to_b=*/from_a);
   }
 
   void pump_app(connection& c, std::vector<std::byte>& out, std::size_t& written, bool& shut,

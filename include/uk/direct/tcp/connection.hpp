@@ -294,9 +294,13 @@ class connection {
     const std::size_t n = rx_.read(out);
     if (n > 0 && can_receive()) {
       // RFC 9293 3.8.6.2.2: tell the peer once the window has opened by
-      // min(RCV.BUFF / 2, MSS) beyond what it was last told.
-      const seq edge = rcv_nxt_ + static_cast<std::uint32_t>(window_to_advertise());
-      if (edge - rcv_adv_ >= static_cast<std::int32_t>(receive_sws_threshold())) {
+      // min(RCV.BUFF / 2, MSS) beyond what it was last told, and (as Linux
+      // does) only when that at least doubles it: a sender with a wide
+      // window open needs no update, the next ACK carries it.
+      const std::size_t wnd = window_to_advertise();
+      const seq edge = rcv_nxt_ + static_cast<std::uint32_t>(wnd);
+      if (edge - rcv_adv_ >= static_cast<std::int32_t>(receive_sws_threshold()) &&
+          std::size_t{receive_window()} * 2 <= wnd) {
         ++counters_.window_updates;
         ack_now_ = true;
         transmit(now);
