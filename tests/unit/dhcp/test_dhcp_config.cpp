@@ -15,8 +15,16 @@
 #include "uk/direct/ipv4.hpp"
 #include "uk/direct/static_config.hpp"
 #include "uk/direct/udp.hpp"
+#include "uk/direct/stack.hpp"
 #include "uk/net/memory_link.hpp"
+#include "uk/runtime/clock.hpp"
 #include "uk/wire/dhcp.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace {
 
@@ -228,4 +236,47 @@ TEST_CASE("dhcp_hostname_from: a program name becomes a DHCP host name", "[dhcp]
   CHECK(uk::direct::dhcp_hostname_from("a_b.c") == "a-b-c");
   CHECK(uk::direct::dhcp_hostname_from("") == "uk");
   CHECK(uk::direct::dhcp_hostname_from(std::string(100, 'x')).size() == 63);
+}
+
+TEST_CASE("direct::stack over dhcp_config: connect() returns once leased, the app reads the lease, the stack's end "
+          "releases it (RFC 2131 4.4.6)",
+          "[dhcp][stack]") {
+  namespace asio = boost::asio;
+  using stack_type = uk::direct::stack<uk::net::memory_link::end, uk::direct::dhcp_config>;
+  asio::io_context io;
+  uk::net::memory_link link;
+  uk::monotonic_clock clock;
+  const uk::clock_ref now = uk::clock_ref::bind<&uk::monotonic_clock::now>(clock);
+  test_server server(link.b(), now);
+  uk::direct::dhcp_config_options options;
+  options.hostname = "uk-test";
+  options.client.probe_count = 0;  // real time here: no 5 s of ARP probing
+  uk::direct::dhcp_config config(options);
+  std::optional<stack_type> stack;
+  stack.emplace(io.get_executor(), link.a(), config, now, 5);
+
+  bool done = false;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {  // the wire
+    asio::steady_timer t(io);
+    while (!done) {
+      link.deliver();
+      t.expires_after(std::chrono::milliseconds(1));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+  }, asio::detached);
+  std::optional<uk::direct::dhcp_lease> lease;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    co_await stack->connect();
+    lease = stack->config().lease();
+    done = true;
+    io.stop();
+  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  io.run_for(std::chrono::seconds(10));
+  REQUIRE(lease);
+  CHECK(lease->address == ipv4_prefix{pool_ip, 24});
+  CHECK(lease->router == server_ip);
+  CHECK(stack->ipv4().address() == lease->address);
+  stack.reset();
+  link.deliver();
+  CHECK(server.received.back() == mt::release);
 }
