@@ -32,4 +32,20 @@ inline constexpr void store_be32(std::byte* p, std::uint32_t v) noexcept {
   p[3] = static_cast<std::byte>(v);
 }
 
+/// Little-endian loads and stores: the Qubes protocols (QubesDB, qrexec, GUI)
+/// lay their integers out as x86 C structs do.
+inline constexpr std::uint32_t load_le32(const std::byte* p) noexcept {
+  return std::uint32_t{std::to_integer<std::uint8_t>(p[0])} |
+         (std::uint32_t{std::to_integer<std::uint8_t>(p[1])} << 8) |
+         (std::uint32_t{std::to_integer<std::uint8_t>(p[2])} << 16) |
+         (std::uint32_t{std::to_integer<std::uint8_t>(p[3])} << 24);
+}
+
+inline constexpr void store_le32(std::byte* p, std::uint32_t v) noexcept {
+  p[0] = static_cast<std::byte>(v);
+  p[1] = static_cast<std::byte>(v >> 8);
+  p[2] = static_cast<std::byte>(v >> 16);
+  p[3] = static_cast<std::byte>(v >> 24);
+}
+
 }  // namespace uk::detail

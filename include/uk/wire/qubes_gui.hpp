@@ -22,6 +22,7 @@
 #include <span>
 #include <string_view>
 
+#include "uk/detail/endian.hpp"
 #include "uk/wire/error.hpp"
 
 namespace uk::wire::qubes_gui {
@@ -54,19 +55,8 @@ inline constexpr std::size_t xconf_length = 16;
 
 namespace detail {
 
-constexpr std::uint32_t load_le32(const std::byte* p) noexcept {
-  return std::uint32_t{std::to_integer<std::uint8_t>(p[0])} |
-         (std::uint32_t{std::to_integer<std::uint8_t>(p[1])} << 8) |
-         (std::uint32_t{std::to_integer<std::uint8_t>(p[2])} << 16) |
-         (std::uint32_t{std::to_integer<std::uint8_t>(p[3])} << 24);
-}
-
-constexpr void store_le32(std::byte* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<std::byte>(v);
-  p[1] = static_cast<std::byte>(v >> 8);
-  p[2] = static_cast<std::byte>(v >> 16);
-  p[3] = static_cast<std::byte>(v >> 24);
-}
+using uk::detail::load_le32;  // uk/detail/endian.hpp
+using uk::detail::store_le32;
 
 }  // namespace detail
 
