@@ -1,19 +1,16 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the demo: the www example serving uk's own docs.
 #   - www-socket on 127.0.0.1:8080 (kernel sockets);
-#   - as root, and once the direct stack has TCP, also www-direct: uk's own
-#     TCP/IP stack on a TAP device inside a network namespace made for the
-#     demo (10.0.0.2:80), with the curl command to try it.
+#   - as root, also www-direct: uk's own TCP/IP stack on a TAP device inside
+#     a network namespace made for the demo (10.0.0.2:80), with the curl
+#     command to try it.
 # Ctrl-C stops both cleanly and removes the namespace.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=(www-socket)
-grep -q '^www-direct:' <(cmake --build build/release --target help | sed 's/^\.\.\. //; s/ .*//; s/$/:/') &&
-  targets+=(www-direct)
-cmake --build build/release -j"$(nproc)" --target "${targets[@]}"
+cmake --build build/release -j"$(nproc)" --target www-socket www-direct
 bin=build/release/examples
 
 pids=()
@@ -33,7 +30,7 @@ echo "== www-socket: kernel sockets, http://127.0.0.1:8080/"
 "$bin/www-socket" --ipv4=127.0.0.1/8 --port=8080 &
 pids+=($!)
 
-if [ -x "$bin/www-direct" ] && [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
+if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
   ns=uk-demo-$$
   ip netns add "$ns"
   ip netns exec "$ns" ip link set lo up
@@ -44,8 +41,6 @@ if [ -x "$bin/www-direct" ] && [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
   ip netns exec "$ns" ip addr add 10.0.0.1/24 dev tap0
   ip netns exec "$ns" ip link set tap0 up
   echo "   try: sudo ip netns exec $ns curl -i http://10.0.0.2/"
-elif [ ! -x "$bin/www-direct" ]; then
-  echo "   (www-direct needs the direct stack's TCP, which this version of uk does not have yet)"
 else
   echo "   (run as root to also start www-direct on uk's own stack in a network namespace)"
 fi
