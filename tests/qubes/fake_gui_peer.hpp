@@ -10,10 +10,12 @@
 //   receive()   the agent's next headed message
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -59,9 +61,11 @@ class fake_gui_daemon {
   std::uint32_t version() const { return version_; }
 
   asio::awaitable<void> send(gui_wire::message_type type, std::uint32_t window, std::vector<std::byte> body) {
-    std::vector<std::byte> m(gui_wire::header_length);
-    gui_wire::emit_header(m, {static_cast<std::uint32_t>(type), window, static_cast<std::uint32_t>(body.size())});
-    m.insert(m.end(), body.begin(), body.end());
+    // Sized once: g++ 12 misreads a vector insert after the header as out of bounds (-Warray-bounds).
+    std::vector<std::byte> m(gui_wire::header_length + body.size());
+    gui_wire::emit_header(std::span(m).first(gui_wire::header_length),
+                          {static_cast<std::uint32_t>(type), window, static_cast<std::uint32_t>(body.size())});
+    std::copy(body.begin(), body.end(), m.begin() + static_cast<std::ptrdiff_t>(gui_wire::header_length));
     co_await asio::async_write(*socket_, asio::buffer(m.data(), m.size()), asio::use_awaitable);
   }
 
