@@ -104,7 +104,6 @@ struct reply {
   std::optional<std::time_t> last_modified;
   std::string content_range;
   bool allow_header = false;
-  bool close = false;
 
   std::uint64_t body_length() const { return file ? range.length : text.size(); }
 };
