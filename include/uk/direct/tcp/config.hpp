@@ -20,6 +20,12 @@ struct keepalive_config {
   unsigned probes = 9;                     ///< unanswered probes before the connection times out
 };
 
+/// The congestion-control algorithm of a connection (congestion.hpp).
+enum class congestion_algorithm : std::uint8_t {
+  newreno,  ///< RFC 5681 with RFC 6582's partial ACKs
+  cubic,    ///< RFC 9438, the default (as in Linux)
+};
+
 struct connection_config {
   /// Bytes the application may have written but the peer not yet acknowledged.
   std::size_t send_buffer = 256 * 1024;
@@ -34,6 +40,13 @@ struct connection_config {
   bool nodelay = false;
   /// Offer the Window Scale option (RFC 7323 2).
   bool window_scaling = true;
+  /// Offer SACK-permitted (RFC 2018 2) and, when both SYNs carry it, send
+  /// SACK blocks and recover losses from them (RFC 6675).
+  bool sack = true;
+  /// The congestion-control algorithm (RFC 9438 CUBIC by default).
+  congestion_algorithm congestion = congestion_algorithm::cubic;
+  /// RFC 6928: the initial window, in segments, capped at 14600 bytes.
+  unsigned initial_window_segments = 10;
   /// Offer the Timestamps option (RFC 7323 3), which brings PAWS (RFC 7323 5).
   bool timestamps = true;
   /// How long an ACK may be delayed (RFC 9293 3.8.6.3: "MUST be less than
