@@ -175,9 +175,10 @@ TEST_CASE("RFC 5681 3.2: three duplicate ACKs retransmit the missing segment at 
   CHECK(out[0].header == fixture::ours(flags::ack, snd_nxt + 1000, rcv_nxt, 16384, 1000));
   CHECK(out[0].payload == data(1000, static_cast<std::uint8_t>(1000 % 256)));
   CHECK(c.counters().fast_retransmissions == 1);
-  CHECK(c.congestion().in_recovery());
+  CHECK(c.in_recovery());
+  CHECK(c.congestion_window() == 2000 + 3000);  // RFC 6582 3.2 step 3: ssthresh + 3*SMSS
   f.peer_acks(snd_nxt + 4000);
-  CHECK_FALSE(c.congestion().in_recovery());
+  CHECK_FALSE(c.in_recovery());
 }
 
 TEST_CASE("RFC 5681 3.1: after a timeout the sender restarts with one segment") {

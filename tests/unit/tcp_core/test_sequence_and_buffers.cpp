@@ -110,30 +110,37 @@ TEST_CASE("receive_buffer: the number of out-of-order ranges is bounded") {
   CHECK(b.ranges() == receive_buffer::max_ranges - 1);
 }
 
+TEST_CASE("RFC 6928 2: the initial window is min (10*MSS, max (2*MSS, 14600))") {
+  CHECK(initial_window(1460, 10) == 14600);
+  CHECK(initial_window(1000, 10) == 10000);
+  CHECK(initial_window(536, 10) == 5360);
+  CHECK(initial_window(8960, 10) == 17920);  // jumbo: 2 * MSS
+  CHECK(newreno(1460).window() == 14600);
+}
+
 TEST_CASE("RFC 5681 3.1: slow start grows cwnd by one SMSS per ACK, congestion avoidance by SMSS^2/cwnd") {
-  newreno cc(1000);
-  CHECK(cc.window() == 4000);  // IW = min(4 * 1000, max(2000, 4380))
-  cc.on_ack(1000, 4000, seq{2000});
+  const uk::instant t{};
+  newreno cc(1000, 4);
+  CHECK(cc.window() == 4000);
+  cc.on_ack({1000, 4000, t, {}});
   CHECK(cc.window() == 5000);
-  cc.on_timeout(10000);
+  cc.on_timeout(10000, t);
   CHECK(cc.window() == 1000);
   CHECK(cc.slow_start_threshold() == 5000);
-  for (int i = 0; i < 4; ++i) cc.on_ack(1000, 1000, seq{3000});
+  for (int i = 0; i < 4; ++i) cc.on_ack({1000, 1000, t, {}});
   CHECK(cc.window() == 5000);
-  cc.on_ack(1000, 5000, seq{4000});
+  cc.on_ack({1000, 5000, t, {}});
   CHECK(cc.window() == 5200);
 }
 
-TEST_CASE("RFC 5681 3.2: the third duplicate ACK triggers fast retransmit and recovery") {
-  newreno cc(1000);
-  CHECK(cc.on_duplicate_ack(8000, seq{9000}) == dup_ack_action::none);
-  CHECK(cc.on_duplicate_ack(8000, seq{9000}) == dup_ack_action::none);
-  CHECK(cc.on_duplicate_ack(8000, seq{9000}) == dup_ack_action::fast_retransmit);
-  CHECK(cc.in_recovery());
-  CHECK(cc.window() == 4000 + 3000);
-  CHECK(cc.on_duplicate_ack(8000, seq{9000}) == dup_ack_action::none);
-  CHECK(cc.window() == 8000);
-  cc.on_ack(8000, 8000, seq{9000});  // full acknowledgment
-  CHECK_FALSE(cc.in_recovery());
+TEST_CASE("RFC 5681 3.2 and RFC 6582 3.2: a congestion event halves the flight, a full ACK ends at ssthresh") {
+  const uk::instant t{};
+  newreno cc(1000, 4);
+  cc.on_congestion_event(8000, t);
+  CHECK(cc.slow_start_threshold() == 4000);  // equation (4): max (FlightSize / 2, 2*SMSS)
+  CHECK(cc.window() == 4000);
+  cc.on_recovery_end(0, t);
   CHECK(cc.window() == 2000);  // min(ssthresh 4000, max(0, SMSS) + SMSS)
+  cc.on_congestion_event(1000, t);
+  CHECK(cc.slow_start_threshold() == 2000);  // never below 2*SMSS
 }

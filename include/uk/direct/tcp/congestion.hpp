@@ -1,8 +1,18 @@
-// Congestion control (RFC 5681) as a policy the connection calls at four
-// points: new data acknowledged, a duplicate ACK, a retransmission timeout,
-// and the end of fast recovery. `newreno` is slow start, congestion
-// avoidance and fast retransmit / fast recovery with RFC 6582's partial
-// ACKs. Another algorithm (CUBIC, later) models the same concept.
+// Congestion control as a policy (RFC 5681 3, RFC 9438). The policy owns the
+// congestion window and the slow-start threshold and reacts to four events
+// the connection reports; loss *recovery* (which segment to send next, the
+// SACK scoreboard, NewReno's partial ACKs) is the connection's job, as in
+// RFC 6675 and RFC 6582, which only ask the policy for ssthresh and cwnd.
+//
+//   on_ack(event)              new data cumulatively acknowledged outside
+//                              recovery: grow cwnd (slow start or avoidance)
+//   on_congestion_event(...)   loss detected by duplicate ACKs or SACK: the
+//                              multiplicative decrease (RFC 5681 3.2 step 2)
+//   on_recovery_end(...)       a full acknowledgment ended recovery
+//   on_timeout(...)            a retransmission timeout (RFC 5681 3.1)
+//
+// `newreno` is RFC 5681's Reno window arithmetic. CUBIC (RFC 9438) models
+// the same concept (cubic.hpp); `connection_config::congestion` picks one.
 #pragma once
 
 #include <algorithm>
@@ -11,111 +21,85 @@
 #include <cstdint>
 #include <limits>
 
-#include "uk/direct/tcp/sequence.hpp"
+#include "uk/time.hpp"
 
 namespace uk::direct::tcp {
 
-/// What the connection should do after a duplicate ACK.
-enum class dup_ack_action { none, fast_retransmit };
+/// New data cumulatively acknowledged (outside recovery).
+struct ack_event {
+  std::size_t acked = 0;   ///< bytes newly acknowledged
+  std::size_t flight = 0;  ///< bytes outstanding before this ACK
+  instant now{};
+  duration srtt{};         ///< the smoothed RTT (RFC 6298), zero before the first sample
+};
 
 /// A congestion-control policy: the window it allows and its reactions.
 template <class C>
-concept congestion_control = requires(C c, const C cc, std::size_t n, seq s) {
-  { cc.window() } -> std::convertible_to<std::size_t>;
-  { cc.in_recovery() } -> std::convertible_to<bool>;
-  c.on_ack(n, n, s);                                   // acked bytes, flight before the ACK, SEG.ACK
-  { c.on_duplicate_ack(n, s) } -> std::same_as<dup_ack_action>;  // flight, SND.MAX
-  c.on_timeout(n);                                     // flight size at the timeout
+concept congestion_control = requires(C c, const C cc, std::size_t n, instant t, const ack_event& a) {
+  { cc.window() } -> std::convertible_to<std::size_t>;                // cwnd, bytes
+  { cc.slow_start_threshold() } -> std::convertible_to<std::size_t>;  // ssthresh, bytes
+  c.set_mss(n);                  // the sender's MSS, known after the handshake: restarts the initial window
+  c.on_ack(a);
+  c.on_congestion_event(n, t);   // flight size when the loss was detected
+  c.on_recovery_end(n, t);       // flight size after the ACK that ended recovery
+  c.on_timeout(n, t);            // flight size at the timeout
 };
+
+/// RFC 6928 2: IW = min (10*MSS, max (2*MSS, 14600)), for `segments` = 10;
+/// other counts scale the same rule (segments * 1460 bytes in place of 14600).
+constexpr std::size_t initial_window(std::size_t smss, unsigned segments) noexcept {
+  const std::size_t n = std::max(1u, segments);
+  return std::min<std::size_t>(n * smss, std::max<std::size_t>(2 * smss, n * 1460));
+}
 
 class newreno {
  public:
-  /// RFC 5681 3.2: "The fast retransmit algorithm uses the arrival of 3 duplicate ACKs".
-  static constexpr unsigned duplicate_threshold = 3;
+  explicit newreno(std::size_t mss, unsigned initial_segments = 10) noexcept
+      : mss_(mss), initial_segments_(initial_segments), cwnd_(initial_window(mss, initial_segments)) {}
 
-  explicit newreno(std::size_t mss) noexcept : mss_(mss), cwnd_(initial_window(mss)) {}
-
-  /// RFC 5681 3.1 equation (1): IW = min(4 * SMSS, max(2 * SMSS, 4380)) bytes.
-  static constexpr std::size_t initial_window(std::size_t smss) noexcept {
-    return std::min<std::size_t>(4 * smss, std::max<std::size_t>(2 * smss, 4380));
-  }
-
-  /// The sender's MSS changed (negotiated on the handshake): restart the initial window.
   void set_mss(std::size_t mss) noexcept {
     mss_ = mss;
-    cwnd_ = initial_window(mss);
+    cwnd_ = initial_window(mss, initial_segments_);
   }
 
   std::size_t window() const noexcept { return cwnd_; }
   std::size_t slow_start_threshold() const noexcept { return ssthresh_; }
-  bool in_recovery() const noexcept { return in_recovery_; }
 
-  /// New data acknowledged: `acked` bytes, `flight` the bytes outstanding before this ACK.
-  void on_ack(std::size_t acked, std::size_t flight, seq ack) noexcept {
-    duplicates_ = 0;
-    if (in_recovery_) {
-      if (ack >= recover_) {
-        // RFC 6582 3.2 step 3, full acknowledgment: "Set cwnd to either (1)
-        // min (ssthresh, max(FlightSize, SMSS) + SMSS) or (2) ssthresh".
-        cwnd_ = std::min(ssthresh_, std::max(flight > acked ? flight - acked : 0, mss_) + mss_);
-        in_recovery_ = false;
-      } else {
-        // Partial acknowledgment: deflate by the amount acked, add back one SMSS.
-        cwnd_ = (cwnd_ > acked ? cwnd_ - acked : 0) + mss_;
-        partial_ = true;
-      }
-      return;
-    }
+  void on_ack(const ack_event& e) noexcept {
     if (cwnd_ < ssthresh_) {
       // RFC 5681 3.1 equation (2): cwnd += min (N, SMSS).
-      cwnd_ += std::min(acked, mss_);
+      cwnd_ += std::min(e.acked, mss_);
     } else {
       // Equation (3): cwnd += SMSS*SMSS/cwnd, at least one byte.
       cwnd_ += std::max<std::size_t>(1, mss_ * mss_ / std::max<std::size_t>(cwnd_, 1));
     }
   }
 
-  /// Whether the last partial ACK asks for the next hole to be retransmitted (RFC 6582 3.2 step 5).
-  bool take_partial_ack() noexcept {
-    const bool p = partial_;
-    partial_ = false;
-    return p;
-  }
-
-  /// RFC 5681 3.2 steps 2-4 with RFC 6582's `recover`.
-  dup_ack_action on_duplicate_ack(std::size_t flight, seq snd_max) noexcept {
-    if (in_recovery_) {
-      cwnd_ += mss_;  // step 4: inflate for each additional duplicate
-      return dup_ack_action::none;
-    }
-    if (++duplicates_ < duplicate_threshold) return dup_ack_action::none;
-    duplicates_ = 0;
-    // Step 2: ssthresh = max (FlightSize / 2, 2*SMSS), equation (4).
+  /// RFC 5681 3.2 step 2, equation (4): ssthresh = max (FlightSize / 2, 2*SMSS);
+  /// RFC 6675 5 (4.2): cwnd = ssthresh. (NewReno's inflation by 3*SMSS is
+  /// the connection's recovery window, RFC 6582 3.2 step 3.)
+  void on_congestion_event(std::size_t flight, instant) noexcept {
     ssthresh_ = std::max(flight / 2, 2 * mss_);
-    // Step 3: cwnd = ssthresh + 3*SMSS.
-    cwnd_ = ssthresh_ + 3 * mss_;
-    in_recovery_ = true;
-    recover_ = snd_max;
-    return dup_ack_action::fast_retransmit;
+    cwnd_ = ssthresh_;
   }
 
-  /// RFC 5681 3.1: on a retransmission timeout, ssthresh per equation (4)
-  /// and cwnd to the loss window, one segment.
-  void on_timeout(std::size_t flight) noexcept {
+  /// RFC 6582 3.2 step 3, full acknowledgment: "Set cwnd to either (1) min
+  /// (ssthresh, max(FlightSize, SMSS) + SMSS) or (2) ssthresh" -- (1).
+  void on_recovery_end(std::size_t flight, instant) noexcept {
+    cwnd_ = std::min(ssthresh_, std::max(flight, mss_) + mss_);
+  }
+
+  /// RFC 5681 3.1: ssthresh per equation (4), cwnd to the loss window, one segment.
+  void on_timeout(std::size_t flight, instant) noexcept {
     ssthresh_ = std::max(flight / 2, 2 * mss_);
     cwnd_ = mss_;
-    in_recovery_ = false;
-    duplicates_ = 0;
   }
 
  private:
   std::size_t mss_;
+  unsigned initial_segments_;
   std::size_t cwnd_;
   std::size_t ssthresh_ = std::numeric_limits<std::size_t>::max();  // RFC 5681 3.1: "arbitrarily high"
-  unsigned duplicates_ = 0;
-  bool in_recovery_ = false;
-  bool partial_ = false;
-  seq recover_{};
 };
 
 static_assert(congestion_control<newreno>);

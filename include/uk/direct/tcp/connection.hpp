@@ -128,6 +128,8 @@ class connection {
   static constexpr duration max_delayed_ack = std::chrono::milliseconds{200};
   /// RFC 7323 5.5: TS.Recent older than 24 days is invalid for PAWS.
   static constexpr duration paws_idle_limit = std::chrono::hours{24 * 24};
+  /// RFC 5681 3.2: "The fast retransmit algorithm uses the arrival of 3 duplicate ACKs".
+  static constexpr unsigned duplicate_threshold = 3;
 
   connection(const four_tuple& tuple, const connection_config& config, const connection_environment& env)
       : tuple_(tuple),
@@ -136,7 +138,7 @@ class connection {
         tx_(config.send_buffer),
         rx_(config.receive_buffer),
         rto_(config.initial_rto, config.min_rto, config.max_rto),
-        cc_(default_peer_mss) {
+        cc_(default_peer_mss, config.initial_window_segments) {
     config_.delayed_ack = std::min(config_.delayed_ack, max_delayed_ack);
     if (config_.mss < min_send_mss) config_.mss = min_send_mss;
     // RFC 7323 2.3: the shift that lets the buffer be advertised, at most 14.
@@ -408,6 +410,11 @@ class connection {
   bool timestamps_enabled() const { return ts_ok_; }
   const rto_estimator& rto() const { return rto_; }
   const newreno& congestion() const { return cc_; }
+  /// In loss recovery (RFC 6582 3.2) until SND.UNA passes `recover`.
+  bool in_recovery() const { return in_recovery_; }
+  /// The window the sender uses now: cwnd, or during NewReno recovery the
+  /// inflated recovery window (RFC 6582 3.2 steps 3 to 5).
+  std::size_t congestion_window() const { return in_recovery_ ? recovery_window_ : cc_.window(); }
   /// Bytes written and not yet acknowledged.
   std::size_t unacknowledged() const { return tx_.size(); }
 
@@ -739,11 +746,7 @@ class connection {
       // RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": no data, window unchanged, data
       // outstanding (a window probe's answer is not one).
       ++counters_.rx_duplicate_acks;
-      if (cc_.on_duplicate_ack(flight(), snd_max_) == dup_ack_action::fast_retransmit) {
-        ++counters_.fast_retransmissions;
-        rtt_timing_ = false;
-        retransmit_first(now);
-      }
+      on_duplicate_ack(now);
     }
     // "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be updated.
     // If (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK))".
@@ -866,6 +869,28 @@ class connection {
     }
   }
 
+  /// RFC 5681 3.2 and RFC 6582 3.2: a duplicate ACK.
+  void on_duplicate_ack(instant now) {
+    if (in_recovery_) {
+      recovery_window_ += send_mss_;  // RFC 6582 3.2 step 4: inflate by one SMSS (transmit() sends)
+      return;
+    }
+    if (++duplicate_acks_ < duplicate_threshold) return;
+    duplicate_acks_ = 0;
+    // RFC 6582 3.2 step 2: enter fast retransmit only when the ACK covers
+    // more than `recover` (no second reduction for losses of one window).
+    if (recover_valid_ && snd_una_ <= recover_) return;
+    ++counters_.fast_retransmissions;
+    cc_.on_congestion_event(flight(), now);
+    // Step 3: recover = highest sequence number sent; cwnd = ssthresh + 3*SMSS.
+    recover_ = snd_max_;
+    recover_valid_ = true;
+    in_recovery_ = true;
+    recovery_window_ = cc_.slow_start_threshold() + duplicate_threshold * send_mss_;
+    rtt_timing_ = false;
+    retransmit_first(now);
+  }
+
   /// New data acknowledged: SND.UNA < SEG.ACK =< SND.MAX.
   void on_new_ack(seq ack, instant now) {
     const std::size_t acked = static_cast<std::size_t>(ack - snd_una_);
@@ -887,8 +912,21 @@ class connection {
     retransmissions_ = 0;
     persist_unanswered_ = 0;
     if (state_ != state::syn_sent && state_ != state::syn_received) {
-      cc_.on_ack(acked, flight_before, ack);
-      if (cc_.take_partial_ack()) retransmit_first(now);  // RFC 6582 3.2 step 5
+      duplicate_acks_ = 0;
+      if (!in_recovery_) {
+        cc_.on_ack({acked, flight_before, now, rto_.srtt()});
+      } else if (ack >= recover_) {
+        // RFC 6582 3.2 step 3: a full acknowledgment ends recovery.
+        in_recovery_ = false;
+        cc_.on_recovery_end(flight(), now);
+      } else {
+        // Step 5, partial acknowledgment: retransmit the first unacknowledged
+        // segment; deflate the window by the amount acknowledged and add back
+        // one SMSS if that was at least one SMSS.
+        recovery_window_ = (recovery_window_ > acked ? recovery_window_ - acked : 0) +
+                           (acked >= send_mss_ ? send_mss_ : 0);
+        retransmit_first(now);
+      }
     }
     // RFC 6298 5.2: all outstanding data acknowledged: turn off the timer;
     // 5.3: otherwise restart it.
@@ -1045,7 +1083,7 @@ class connection {
       if (fin_sent) break;
       const std::size_t avail = tx_.size() - std::min(offset, tx_.size());
       const std::size_t in_flight = flight();
-      const std::size_t wnd = std::min<std::size_t>(snd_wnd_, cc_.window());
+      const std::size_t wnd = std::min<std::size_t>(snd_wnd_, congestion_window());
       const std::size_t usable = wnd > in_flight ? wnd - in_flight : 0;
       const std::size_t length = std::min({avail, usable, send_mss_});
       const bool with_fin = fin_queued_ && length == avail;
@@ -1126,7 +1164,13 @@ class connection {
     ++counters_.retransmission_timeouts;
     // RFC 5681 3.1 and RFC 6298 5.4-5.6: shrink cwnd, retransmit the
     // earliest segment, back off, restart the timer.
-    cc_.on_timeout(static_cast<std::size_t>(snd_max_ - snd_una_));
+    cc_.on_timeout(static_cast<std::size_t>(snd_max_ - snd_una_), now);
+    // RFC 6582 4 after a timeout: recover = the highest sequence number sent,
+    // so the duplicate ACKs of the go-back retransmissions do not reduce again.
+    in_recovery_ = false;
+    duplicate_acks_ = 0;
+    recover_ = snd_max_;
+    recover_valid_ = true;
     rto_.back_off();
     snd_nxt_ = snd_una_;  // go back: resend from the first unacknowledged byte
     send_queued(now, true);
@@ -1214,6 +1258,13 @@ class connection {
   receive_buffer rx_;
   rto_estimator rto_;
   newreno cc_;
+  // Loss recovery without SACK (RFC 6582): duplicate ACKs since the last new
+  // ACK, whether in recovery, `recover`, and the inflated window.
+  unsigned duplicate_acks_ = 0;
+  bool in_recovery_ = false;
+  bool recover_valid_ = false;
+  seq recover_{};
+  std::size_t recovery_window_ = 0;
 
   // RFC 9293 3.3.1 send sequence variables. SND.MAX: the highest sent.
   seq iss_{}, snd_una_{}, snd_nxt_{}, snd_max_{};
