@@ -67,6 +67,11 @@ echo "== instructions (valgrind --tool=callgrind; a warm connection, then a fixe
 if ! command -v valgrind >/dev/null; then
   echo "callgrind: skipped (no valgrind; scripts/setup.sh installs it)"
 else
+  # Callgrind counts each byte a `rep movsb` moves as one instruction, so glibc's
+  # memcpy of more than a few KiB (rep movsb on ERMS CPUs, tens of bytes per
+  # cycle) would count as one instruction per byte. Raising glibc's threshold
+  # makes every copy the AVX loop, counted as the CPU runs it, for both stacks.
+  export GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=1073741824:glibc.cpu.x86_rep_stosb_threshold=1073741824
   bulk_bytes=$((16 * 1024 * 1024))
   transactions=20000
   declare -A ir
@@ -74,6 +79,7 @@ else
     amount=$bulk_bytes
     [[ $run == *-rr ]] && amount=$transactions
     file="$out/callgrind.$run.out"
+    rm -f "$file"
     if ! valgrind --tool=callgrind --callgrind-out-file="$file" --toggle-collect=uk_bench_measured \
          "$bench" --callgrind-run="$run" --callgrind-amount="$amount" >"$out/callgrind.$run.log" 2>&1; then
       echo "callgrind $run failed:"; tail -n 5 "$out/callgrind.$run.log"; continue
@@ -94,11 +100,18 @@ for label, uk, lw, n in rows:
 PY
   if [ -n "${ir[uk-bulk]:-}" ]; then
     echo "-- where uk's bulk path spends its instructions (self; $out/callgrind.uk-bulk.out)"
-    callgrind_annotate "$out/callgrind.uk-bulk.out" 2>/dev/null \
-      | sed -n '/file:function/,$p' | sed -n '3,12p' | sed -E 's/ \[[^]]*\]$//' | cut -c1-160
+    callgrind_annotate "$out/callgrind.uk-bulk.out" 2>/dev/null | sed -n '/file:function/,$p' | sed -n '3,12p' \
+      | python3 -c '
+import re, sys
+for line in sys.stdin:
+    line = re.sub(r" \[[^]]*\]$", "", line.rstrip())
+    while re.search(r"<[^<>]*>", line): line = re.sub(r"<[^<>]*>", "", line)  # template arguments
+    line = re.sub(r"\([^()]*\)$", "()", line).replace("???:", "")
+    print(line[:140])'
   fi
 fi
 
+unset GLIBC_TUNABLES
 if [ -x benchmarks/tap_vs_veth.sh ]; then
   echo "== benchmarks/tap_vs_veth.sh"
   benchmarks/tap_vs_veth.sh || echo "tap_vs_veth.sh failed (exit $?)"

@@ -1,7 +1,9 @@
 // uk's direct stack against lwIP 2.1.3, side by side in one process (issue 9):
-// two hosts of each stack on a uk::net::memory_link, driven from one thread
-// on virtual time, through Ethernet, ARP (static entries), IPv4 and TCP/UDP,
-// with every checksum computed on send and verified on receive.
+// two hosts of each stack on an in-memory link (uk: uk::net::memory_link;
+// lwIP: lwip_wire, the same bounded queues handing over pool pbufs), driven
+// from one thread on virtual time, through Ethernet, ARP (static entries),
+// IPv4 and TCP/UDP, with every checksum computed on send and verified on
+// receive. Each frame is copied once on its way, for both stacks.
 //
 //   uk_tcp_bulk   / lwip_tcp_bulk    one connection, bytes one way (bytes_per_second)
 //   uk_tcp_rr     / lwip_tcp_rr      64-byte request, 64-byte response (items_per_second)
@@ -255,68 +257,136 @@ uk_world& uk_stacks() {
 
 #ifdef UK_BENCH_HAVE_LWIP
 
-/// One lwIP copy on one end of the link.
-struct lwip_host {
-  const uk_lwip_stack& stack;
-  link_end& end;
-  stream_check check;           // bulk bytes this host received
+/// The wire between the two lwIP copies, as memory_link is uk's: a bounded
+/// queue of frames each way, delivered in send order until both are empty.
+/// A frame is written once, by the sender's link output, straight into a
+/// receive pbuf of the peer (what a driver's DMA does); uk's hosts parse
+/// frames in place in memory_link's slots, also after one copy.
+class lwip_wire {
+ public:
+  struct end;
+  struct queued {
+    void* buffer;
+    std::uint64_t sequence;
+  };
+  struct end {
+    const uk_lwip_stack* stack = nullptr;
+    end* peer = nullptr;
+    lwip_wire* wire = nullptr;
+    std::vector<queued> ring = std::vector<queued>(link_options().transmit_queue_limit);
+    std::size_t head = 0, size = 0;
+    std::uint64_t refused = 0;
+  };
+
+  lwip_wire(const uk_lwip_stack& a, const uk_lwip_stack& b) {
+    a_.stack = &a;
+    b_.stack = &b;
+    a_.peer = &b_;
+    b_.peer = &a_;
+    a_.wire = b_.wire = this;
+  }
+  lwip_wire(const lwip_wire&) = delete;
+  lwip_wire& operator=(const lwip_wire&) = delete;
+  ~lwip_wire() {
+    for (end* e : {&a_, &b_})
+      for (; e->size > 0; --e->size, e->head = (e->head + 1) % e->ring.size()) e->peer->stack->rx_free(e->ring[e->head].buffer);
+  }
+
+  end& a() { return a_; }
+  end& b() { return b_; }
+
+  /// uk_lwip_transmit_fn; `context` is the sending end.
+  static void* transmit(void* context, std::size_t length) {
+    end& from = *static_cast<end*>(context);
+    if (from.size == from.ring.size()) {
+      ++from.refused;
+      return nullptr;
+    }
+    void* payload = nullptr;
+    void* buffer = from.peer->stack->rx_alloc(length, &payload);
+    if (!buffer) {
+      ++from.refused;
+      return nullptr;
+    }
+    from.ring[(from.head + from.size) % from.ring.size()] = {buffer, from.wire->next_sequence_++};
+    ++from.size;
+    return payload;
+  }
+
+  /// Hands every queued frame to its receiver, oldest first, including those sent meanwhile.
+  void deliver() {
+    for (;;) {
+      end* from = nullptr;
+      for (end* e : {&a_, &b_})
+        if (e->size > 0 && (!from || e->ring[e->head].sequence < from->ring[from->head].sequence)) from = e;
+      if (!from) return;
+      void* buffer = from->ring[from->head].buffer;
+      from->head = (from->head + 1) % from->ring.size();
+      --from->size;
+      from->peer->stack->rx_input(buffer);
+    }
+  }
+
+ private:
+  end a_, b_;
+  std::uint64_t next_sequence_ = 0;
+};
+
+/// What one lwIP host does with the bytes it receives.
+struct lwip_receiver {
+  stream_check check;  // bulk bytes
   std::uint64_t message_bytes = 0;
   bool bulk_mode = false;
   std::uint64_t datagrams = 0;
 
-  lwip_host(const uk_lwip_stack& s, link_end& e) : stack(s), end(e) {
-    end.set_receiver(frame_handler::bind<&lwip_host::on_frame>(*this));
-  }
-  void on_frame(frame f) { stack.input(f.data(), f.size()); }
-
-  static int transmit(void* context, const void* frame, std::size_t length) {
-    auto& self = *static_cast<lwip_host*>(context);
-    auto fill = [&](std::span<std::byte> out) {
-      std::memcpy(out.data(), frame, length);
-      return length;
-    };
-    return self.end.transmit(length, frame_filler(fill)) ? 1 : 0;
-  }
   static void on_tcp_data(void* context, const void* data, std::size_t length) {
-    auto& self = *static_cast<lwip_host*>(context);
+    auto& self = *static_cast<lwip_receiver*>(context);
     if (self.bulk_mode)
       self.check.consume({static_cast<const std::byte*>(data), length});
     else
       self.message_bytes += length;
   }
   static void on_datagram(void* context, const void*, std::size_t length) {
-    static_cast<lwip_host*>(context)->datagrams += length == message_size;
+    static_cast<lwip_receiver*>(context)->datagrams += length == message_size;
   }
+};
+
+struct lwip_host {
+  const uk_lwip_stack& stack;
+  lwip_receiver receiver;
 };
 
 std::array<std::uint8_t, 4> bytes_of(ipv4_address a) { return a.octets(); }
 
 /// Two lwIP hosts and one established connection a -> b, made once per process.
 struct lwip_world {
-  net::memory_link link{link_options()};
-  lwip_host a{uk_lwip_a, link.a()};
-  lwip_host b{uk_lwip_b, link.b()};
+  lwip_wire wire{uk_lwip_a, uk_lwip_b};
+  lwip_host a{uk_lwip_a, {}};
+  lwip_host b{uk_lwip_b, {}};
   bool ready = false;
   std::uint64_t sent = 0;
   std::uint64_t timer_waits = 0;
   std::uint32_t now_ms = 0;
 
   lwip_world() {
+    const net::memory_link_options macs;
     const auto aip = bytes_of(a_ip), bip = bytes_of(b_ip);
-    const auto amac = link.a().mac().octets, bmac = link.b().mac().octets;
-    if (!a.stack.create(aip.data(), amac.data(), &lwip_host::transmit, &a)) return;
-    if (!b.stack.create(bip.data(), bmac.data(), &lwip_host::transmit, &b)) return;
+    const auto amac = macs.mac_a.octets, bmac = macs.mac_b.octets;
+    if (!a.stack.create(aip.data(), amac.data(), &lwip_wire::transmit, &wire.a())) return;
+    if (!b.stack.create(bip.data(), bmac.data(), &lwip_wire::transmit, &wire.b())) return;
     a.stack.add_neighbour(bip.data(), bmac.data());
     b.stack.add_neighbour(aip.data(), amac.data());
-    b.stack.udp_bind(udp_port, &lwip_host::on_datagram, &b);
-    if (!b.stack.tcp_listen(tcp_port, &lwip_host::on_tcp_data, &b)) return;
-    if (!a.stack.tcp_connect(bip.data(), tcp_port, &lwip_host::on_tcp_data, &a)) return;
-    for (int i = 0; i < 100 && !(a.stack.tcp_established() && b.stack.tcp_established()); ++i) {
-      link.deliver();
-      if (!(a.stack.tcp_established() && b.stack.tcp_established())) wait_for_timer();
+    b.stack.udp_bind(udp_port, &lwip_receiver::on_datagram, &b.receiver);
+    if (!b.stack.tcp_listen(tcp_port, &lwip_receiver::on_tcp_data, &b.receiver)) return;
+    if (!a.stack.tcp_connect(bip.data(), tcp_port, &lwip_receiver::on_tcp_data, &a.receiver)) return;
+    for (int i = 0; i < 100 && !established(); ++i) {
+      wire.deliver();
+      if (!established()) wait_for_timer();
     }
-    ready = a.stack.tcp_established() && b.stack.tcp_established();
+    ready = established();
   }
+
+  bool established() const { return a.stack.tcp_established() && b.stack.tcp_established(); }
 
   /// Nothing moved: lwIP's TCP timers (delayed ACKs among them) tick every 250 ms.
   void wait_for_timer() {
@@ -326,16 +396,17 @@ struct lwip_world {
     b.stack.set_time_ms(now_ms);
     a.stack.check_timeouts();
     b.stack.check_timeouts();
-    link.deliver();
+    wire.deliver();
   }
 
   bool bulk(std::uint64_t bytes) {
-    b.bulk_mode = true;
-    const std::uint64_t target = b.check.received + bytes;
+    stream_check& check = b.receiver.check;
+    b.receiver.bulk_mode = true;
+    const std::uint64_t target = check.received + bytes;
     const std::uint64_t send_target = sent + bytes;
-    while (b.check.received < target) {
+    while (check.received < target) {
       bool moved = false;
-      const std::uint64_t before = b.check.received;
+      const std::uint64_t before = check.received;
       while (sent < send_target) {
         const auto piece = pattern().at(sent, static_cast<std::size_t>(std::min<std::uint64_t>(send_target - sent, stream_pattern::max_span)));
         const std::size_t n = a.stack.tcp_send(piece.data(), piece.size());
@@ -344,26 +415,26 @@ struct lwip_world {
         moved = true;
       }
       a.stack.tcp_flush();
-      link.deliver();  // the receiver reads (and checks) as segments arrive
-      if (b.check.received != before) moved = true;
+      wire.deliver();  // the receiver reads (and checks) as segments arrive
+      if (check.received != before) moved = true;
       if (!moved) wait_for_timer();
-      if (b.check.corrupt || timer_waits > 1'000'000) return false;
+      if (check.corrupt || timer_waits > 1'000'000) return false;
     }
-    b.bulk_mode = false;
+    b.receiver.bulk_mode = false;
     return true;
   }
 
   bool transaction() {
     std::array<std::byte, message_size> message{};
-    const std::uint64_t at_b = b.message_bytes, at_a = a.message_bytes;
+    const std::uint64_t at_b = b.receiver.message_bytes, at_a = a.receiver.message_bytes;
     if (a.stack.tcp_send(message.data(), message.size()) != message.size()) return false;
     a.stack.tcp_flush();
-    link.deliver();
-    if (b.message_bytes != at_b + message_size) return false;
+    wire.deliver();
+    if (b.receiver.message_bytes != at_b + message_size) return false;
     if (b.stack.tcp_send(message.data(), message.size()) != message.size()) return false;
     b.stack.tcp_flush();
-    link.deliver();
-    return a.message_bytes == at_a + message_size;
+    wire.deliver();
+    return a.receiver.message_bytes == at_a + message_size;
   }
 
   void udp_datagram() {
@@ -371,7 +442,7 @@ struct lwip_world {
     std::memset(message.data(), 0x5a, message.size());
     const auto bip = bytes_of(b_ip);
     a.stack.udp_send(5000, bip.data(), udp_port, message.data(), message.size());
-    link.deliver();
+    wire.deliver();
   }
 };
 
@@ -423,7 +494,7 @@ BENCHMARK(uk_udp_64);
 #ifdef UK_BENCH_HAVE_LWIP
 void lwip_tcp_bulk(benchmark::State& state) { run_bulk(state, lwip_stacks()); }
 void lwip_tcp_rr(benchmark::State& state) { run_rr(state, lwip_stacks()); }
-void lwip_udp_64(benchmark::State& state) { run_udp(state, lwip_stacks(), lwip_stacks().b.datagrams); }
+void lwip_udp_64(benchmark::State& state) { run_udp(state, lwip_stacks(), lwip_stacks().b.receiver.datagrams); }
 BENCHMARK(lwip_tcp_bulk);
 BENCHMARK(lwip_tcp_rr);
 BENCHMARK(lwip_udp_64);

@@ -15,8 +15,10 @@
 extern "C" {
 #endif
 
-/* Puts a frame on the wire; returns 0 when the link refused it. */
-typedef int (*uk_lwip_transmit_fn)(void *context, const void *frame, size_t length);
+/* Where to write a frame of `length` bytes that is going on the wire (the
+ * payload of a receive buffer of the peer: rx_alloc), or NULL when the link
+ * refuses it. The frame is copied there once, as a driver's DMA would. */
+typedef void *(*uk_lwip_transmit_fn)(void *context, size_t length);
 /* Bytes the connection (or a UDP datagram) delivered, in order. */
 typedef void (*uk_lwip_data_fn)(void *context, const void *data, size_t length);
 
@@ -33,8 +35,13 @@ struct uk_lwip_stack {
   int (*create)(const uint8_t ip[4], const uint8_t mac[6], uk_lwip_transmit_fn transmit, void *context);
   /* A permanent ARP entry (as uk's arp::add_static). */
   int (*add_neighbour)(const uint8_t ip[4], const uint8_t mac[6]);
-  /* One received frame, copied into a pool pbuf and handed to ethernet_input. */
-  void (*input)(const void *frame, size_t length);
+  /* Receive buffers, as a driver fills them: a pool pbuf of `length` bytes in
+   * one piece (NULL when the pool is empty or it would not be one piece), its
+   * bytes at *payload; rx_input hands it to ethernet_input (which owns it then),
+   * rx_free returns it unused. */
+  void *(*rx_alloc)(size_t length, void **payload);
+  void (*rx_input)(void *buffer);
+  void (*rx_free)(void *buffer);
   /* lwIP's clock (sys_now) in ms, and its timers. */
   void (*set_time_ms)(uint32_t now);
   void (*check_timeouts)(void);

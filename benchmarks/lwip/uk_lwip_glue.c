@@ -31,8 +31,6 @@ static struct udp_pcb *udp;
 static uk_lwip_data_fn udp_data_fn;
 static void *udp_data_context;
 static struct uk_lwip_counters counts;
-/* Frames are handed to the link from here: lwIP may chain pbufs. */
-static unsigned char frame_buffer[1600];
 
 /* NO_SYS: lwIP's only clock. */
 u32_t sys_now(void) { return now_ms; }
@@ -41,19 +39,12 @@ static void ip_from(ip4_addr_t *out, const uint8_t ip[4]) { IP4_ADDR(out, ip[0],
 
 static err_t link_output(struct netif *netif, struct pbuf *p) {
   (void)netif;
-  const void *frame = p->payload;
-  if (p->next != NULL) {
-    if (p->tot_len > sizeof frame_buffer) {
-      ++counts.tx_refused;
-      return ERR_IF;
-    }
-    pbuf_copy_partial(p, frame_buffer, p->tot_len, 0);
-    frame = frame_buffer;
-  }
-  if (!transmit_fn(transmit_context, frame, p->tot_len)) {
+  void *frame = transmit_fn(transmit_context, p->tot_len);
+  if (frame == NULL) {
     ++counts.tx_refused;
     return ERR_IF;
   }
+  pbuf_copy_partial(p, frame, p->tot_len, 0);
   ++counts.tx_frames;
   return ERR_OK;
 }
@@ -93,16 +84,28 @@ static int add_neighbour(const uint8_t ip[4], const uint8_t mac[6]) {
   return etharp_add_static_entry(&address, &hw) == ERR_OK;
 }
 
-static void input(const void *frame, size_t length) {
+static void *rx_alloc(size_t length, void **payload) {
+  if (length > 0xffff) return NULL;
   struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)length, PBUF_POOL);
   if (p == NULL) {
     ++counts.rx_dropped_no_pbuf;
-    return;
+    return NULL;
   }
-  pbuf_take(p, frame, (u16_t)length);
+  if (p->next != NULL) {  /* larger than PBUF_POOL_BUFSIZE: not one piece */
+    pbuf_free(p);
+    return NULL;
+  }
+  *payload = p->payload;
+  return p;
+}
+
+static void rx_input(void *buffer) {
+  struct pbuf *p = buffer;
   ++counts.rx_frames;
   if (host_netif.input(p, &host_netif) != ERR_OK) pbuf_free(p);
 }
+
+static void rx_free(void *buffer) { pbuf_free(buffer); }
 
 static void set_time_ms(uint32_t now) { now_ms = now; }
 static void check_timeouts(void) { sys_check_timeouts(); }
@@ -252,7 +255,20 @@ static int udp_send_to(uint16_t from_port, const uint8_t ip[4], uint16_t port, c
 static void get_counters(struct uk_lwip_counters *out) { *out = counts; }
 
 const struct uk_lwip_stack UK_LWIP_ENTRY = {
-    create,       add_neighbour,  input,        set_time_ms, check_timeouts, tcp_listen_on,
-    tcp_connect_to, tcp_is_established, tcp_send, tcp_flush, tcp_close_connection, udp_bind_to,
-    udp_send_to,  get_counters,
+    .create = create,
+    .add_neighbour = add_neighbour,
+    .rx_alloc = rx_alloc,
+    .rx_input = rx_input,
+    .rx_free = rx_free,
+    .set_time_ms = set_time_ms,
+    .check_timeouts = check_timeouts,
+    .tcp_listen = tcp_listen_on,
+    .tcp_connect = tcp_connect_to,
+    .tcp_established = tcp_is_established,
+    .tcp_send = tcp_send,
+    .tcp_flush = tcp_flush,
+    .tcp_close = tcp_close_connection,
+    .udp_bind = udp_bind_to,
+    .udp_send = udp_send_to,
+    .counters = get_counters,
 };
