@@ -10,14 +10,14 @@
 #   4. runs the other speed benchmarks when they exist: benchmarks/tap_vs_veth.sh
 #      (uk over TAP against the kernel over veth) and bench_tcp_scale.
 # Environment: UK_BENCH_BUILD_DIR (default build/bench), UK_JOBS (default 2),
-# UK_BENCH_MIN_TIME (seconds per benchmark, default 0.5), UK_BENCH_REPETITIONS (3).
+# UK_BENCH_MIN_TIME (seconds per benchmark, default 0.5), UK_BENCH_REPETITIONS (5).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 build=${UK_BENCH_BUILD_DIR:-build/bench}
 jobs=${UK_JOBS:-2}
 min_time=${UK_BENCH_MIN_TIME:-0.5}
-repetitions=${UK_BENCH_REPETITIONS:-3}
+repetitions=${UK_BENCH_REPETITIONS:-5}
 out="$build/results"
 
 echo "== build ($build, Release)"
@@ -33,8 +33,11 @@ cmake --build "$build" -j"$jobs" --target "${targets[@]}" >/dev/null
 bench="$build/benchmarks/bench_tcp_compare"
 mkdir -p "$out"
 
-echo "== bench_tcp_compare (${repetitions} x ${min_time}s each; medians of CPU time)"
+# Repetitions interleaved at random, so that a change in the machine's load
+# during the run falls on both stacks alike.
+echo "== bench_tcp_compare (${repetitions} x ${min_time}s each, interleaved; medians of CPU time)"
 "$bench" --benchmark_min_time="$min_time" --benchmark_repetitions="$repetitions" \
+  --benchmark_enable_random_interleaving=true \
   --benchmark_report_aggregates_only=true --benchmark_format=json --benchmark_out="$out/tcp_compare.json" \
   --benchmark_out_format=json >/dev/null
 python3 - "$out/tcp_compare.json" <<'PY'
