@@ -115,11 +115,15 @@ for line in sys.stdin:
 fi
 
 unset GLIBC_TUNABLES
+echo "== benchmarks/tap_vs_veth.sh"
 if [ -x benchmarks/tap_vs_veth.sh ]; then
-  echo "== benchmarks/tap_vs_veth.sh"
   benchmarks/tap_vs_veth.sh || echo "tap_vs_veth.sh failed (exit $?)"
+else
+  echo "skipped: not present"
 fi
+echo "== bench_tcp_scale"
 if [ "$have_scale" -eq 1 ]; then
-  echo "== bench_tcp_scale"
   "$build/benchmarks/bench_tcp_scale" || echo "bench_tcp_scale failed (exit $?)"
+else
+  echo "skipped: no such target"
 fi

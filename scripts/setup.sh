@@ -13,7 +13,7 @@ packages=(
   iproute2 iputils-ping iputils-arping tshark # interop tests in network namespaces, pcap checks
   dnsmasq-base busybox                        # DHCP peers for the test captures and interop tests
   curl                                        # the www example's interop tests
-  dpkg-dev valgrind                           # benchmarks: lwIP's source (apt-get source), callgrind
+  dpkg-dev valgrind python3                   # benchmarks: lwIP's source (apt-get source), callgrind, run.sh
 )
 
 # The benchmarks build lwIP 2.1.3 from Debian's source package (apt-get
