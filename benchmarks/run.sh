@@ -44,6 +44,8 @@ python3 - "$out/tcp_compare.json" <<'PY'
 import json, sys
 runs = json.load(open(sys.argv[1]))["benchmarks"]
 median = {r["run_name"]: r for r in runs if r.get("aggregate_name") == "median"}
+if not median:  # one repetition: no aggregates
+    median = {r["run_name"]: r for r in runs if r.get("run_type") == "iteration"}
 def get(name, key):
     r = median.get(name)
     return None if r is None or r.get("error_occurred") else r.get(key)
