@@ -86,6 +86,7 @@ struct connection_environment {
   segment_sink send;
   delegate<bool(instant)> challenge_ack_allowed;     ///< RFC 5961 7: global rate limit, owned by the layer
   delegate<std::uint32_t(instant)> timestamp_clock;  ///< RFC 7323 5.4 TSval clock
+  buffer_pool* buffers = nullptr;                    ///< the buffers' storage (nullptr: the heap)
 };
 
 /// What a connection counts: every segment dropped, every bound hit, every timer that fired.
@@ -133,8 +134,8 @@ class connection {
       : tuple_(tuple),
         config_(config),
         env_(env),
-        tx_(config.send_buffer),
-        rx_(config.receive_buffer),
+        tx_(config.send_buffer, env.buffers),
+        rx_(config.receive_buffer, env.buffers),
         rto_(config.initial_rto, config.min_rto, config.max_rto),
         cc_(default_peer_mss) {
     config_.delayed_ack = std::min(config_.delayed_ack, max_delayed_ack);
