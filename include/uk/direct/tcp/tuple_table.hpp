@@ -2,9 +2,9 @@
 // 3.3.1: a connection is named by its 4-tuple), from tuple to slot index.
 //
 // Open addressing with linear probing over a power-of-two array sized once,
-// at construction, for at most `max_entries` (load factor <= 1/2): inserting
+// at construction, for at most `max_entries` (load factor <= 3/4): inserting
 // and erasing never allocate, and an entry is 8 bytes (slot index and hash),
-// 16 per connection at the most. The tuple itself is not stored: the caller
+// about 13 bytes per connection at the cap. The tuple itself is not stored: the caller
 // names the tuple of a slot (`tuple_of`), which is read only when the hashes
 // match. Erasing shifts the following entries back (no tombstones), so
 // lookups never slow down with churn. The number of entries is bounded by the
@@ -24,7 +24,7 @@ class tuple_table {
  public:
   explicit tuple_table(std::size_t max_entries) {
     std::size_t capacity = 16;
-    while (capacity < 2 * max_entries) capacity *= 2;
+    while (3 * capacity < 4 * max_entries) capacity *= 2;
     entries_ = std::make_unique<entry[]>(capacity);
     mask_ = capacity - 1;
   }
