@@ -120,8 +120,12 @@ struct simulation {
   one_way_path forward, backward;  // sender to receiver (data), and back (ACKs)
   // In flight: arrival time -> (to the receiver?, the IPv4 payload).
   std::multimap<instant, std::pair<bool, std::vector<std::byte>>> in_flight;
-  std::unique_ptr<tcp::connection> sender, receiver;
+  // A connection keeps its config, environment and counters by reference:
+  // they are declared before the connections, which are destroyed first.
   tcp::connection_config config;
+  tcp::connection_counters sender_counters, receiver_counters;
+  tcp::connection_environment sender_environment, receiver_environment;
+  std::unique_ptr<tcp::connection> sender, receiver;
   std::size_t total = 0, written = 0, received = 0;
   bool corrupt = false;
   std::uint32_t highest_sent = 0;  // sequence space (relative to the ISN) sent so far
@@ -161,11 +165,11 @@ struct simulation {
     }
     return true;
   }
-  tcp::connection_environment environment(bool for_sender) {
-    tcp::connection_environment e;
-    if (for_sender) e.send = tcp::segment_sink::bind<&simulation::from_sender>(*this);
-    else e.send = tcp::segment_sink::bind<&simulation::from_receiver>(*this);
-    return e;
+  void make_environments() {
+    sender_environment.send = tcp::segment_sink::bind<&simulation::from_sender>(*this);
+    sender_environment.counters = &sender_counters;
+    receiver_environment.send = tcp::segment_sink::bind<&simulation::from_receiver>(*this);
+    receiver_environment.counters = &receiver_counters;
   }
 
   void deliver(bool to_receiver, const std::vector<std::byte>& bytes) {
@@ -181,7 +185,7 @@ struct simulation {
     }
     if (!receiver) {
       if (!parsed->syn() || parsed->ack()) return;  // a listener ignores anything but a SYN
-      receiver = std::make_unique<tcp::connection>(receiver_tuple(), config, environment(false));
+      receiver = std::make_unique<tcp::connection>(receiver_tuple(), config, receiver_environment);
       receiver->open_from_syn(tcp::seq{0xfffff000u}, *parsed, now);
       return;
     }
@@ -218,7 +222,8 @@ struct simulation {
     forward.loss_per_mille = backward.loss_per_mille = c.loss;
 
     const instant started = now;
-    sender = std::make_unique<tcp::connection>(sender_tuple(), config, environment(true));
+    make_environments();
+    sender = std::make_unique<tcp::connection>(sender_tuple(), config, sender_environment);
     sender->open(tcp::seq{sender_iss}, now);
     outcome o;
     while (now - started < virtual_time_limit) {
@@ -241,7 +246,7 @@ struct simulation {
     o.elapsed = now - started;
     o.delivered = received;
     o.retransmitted = retransmitted;
-    o.timeouts = sender->counters().retransmission_timeouts;
+    o.timeouts = sender_counters.retransmission_timeouts;
     o.queue_drops = forward.drops + backward.drops;
     return o;
   }
