@@ -60,6 +60,27 @@ TEST_CASE("RFC 9438 5.8: an application-limited sender does not grow cwnd") {
   CHECK(cc.window() == 11 * smss);
 }
 
+TEST_CASE("RFC 9438 4.2: t leaves out application-limited periods (the epoch moves forward)") {
+  cubic cc = after_loss_at_100_segments();
+  cc.on_ack({smss, cc.window(), start, 100ms});  // the epoch starts at `start`
+  REQUIRE(cc.in_epoch());
+  CHECK(cc.epoch_start() == start);
+  cc.on_ack({smss, cc.window(), start + 1s, 100ms});  // cwnd-limited: t = 1 s counts
+  const std::size_t window = cc.window();
+  // Two seconds with little in flight: no growth, and the curve's clock stops.
+  cc.on_ack({smss, 5 * smss, start + 2s, 100ms});
+  cc.on_ack({smss, 5 * smss, start + 3s, 100ms});
+  CHECK(cc.window() == window);
+  CHECK(cc.epoch_start() == start + 2s);
+  // Back to a full window: t is 1 s again, not 3 s.
+  cubic reference = after_loss_at_100_segments();
+  reference.on_ack({smss, reference.window(), start, 100ms});
+  reference.on_ack({smss, reference.window(), start + 1s, 100ms});
+  cc.on_ack({smss, cc.window(), start + 3s, 100ms});
+  reference.on_ack({smss, reference.window(), start + 1s, 100ms});
+  CHECK(cc.window() == reference.window());
+}
+
 TEST_CASE("RFC 9438 4.6: on loss, ssthresh = flight_size * 0.7 and cwnd = max(ssthresh, 2 SMSS), W_max = cwnd before") {
   SECTION("the window was full") {
     cubic cc = after_loss_at_100_segments();

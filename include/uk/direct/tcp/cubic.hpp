@@ -72,6 +72,8 @@ class cubic {
   std::size_t w_est() const noexcept { return static_cast<std::size_t>(w_est_milli_ / 1000); }
   std::size_t cwnd_prior() const noexcept { return cwnd_prior_; }
   bool in_epoch() const noexcept { return epoch_started_; }
+  /// t_epoch (RFC 9438 4.2), moved forward over application-limited periods.
+  instant epoch_start() const noexcept { return epoch_start_; }
   /// K of equation (2), milliseconds, for the current epoch (may be negative
   /// when the epoch started above W_max).
   std::int64_t k_ms() const noexcept { return k_ms_; }
@@ -93,10 +95,17 @@ class cubic {
 
   void on_ack(const ack_event& e) noexcept {
     // RFC 9438 5.8: "CUBIC does not increase its congestion window if a flow
-    // is currently limited by the application" (or, here, by the peer's
-    // window): the window grows only when what was in flight filled it to
-    // within one segment.
-    if (e.flight + mss_ < cwnd_) return;
+    // is application limited" (or, here, limited by the peer's window): the
+    // window grows only when what was in flight filled it to within one
+    // segment. 4.2: "The elapsed time t in Figure 1 MUST NOT include periods
+    // during which cwnd has not been updated due to application-limited
+    // behavior": the epoch moves forward by the time since the previous ACK.
+    if (e.flight + mss_ < cwnd_) {
+      if (epoch_started_ && e.now > last_ack_) epoch_start_ += e.now - last_ack_;
+      last_ack_ = e.now;
+      return;
+    }
+    last_ack_ = e.now;
     if (cwnd_ < ssthresh_) {
       // RFC 9438 4.10: Reno's slow start (RFC 5681 3.1 equation (2)); HyStart++ is not used.
       cwnd_ = std::min(cwnd_ + std::min(e.acked, mss_), max_window);
@@ -228,6 +237,7 @@ class cubic {
   std::size_t cwnd_prior_ = 0;   ///< cwnd when ssthresh was last set (4.1.2)
   bool epoch_started_ = false;
   instant epoch_start_{};        ///< t_epoch
+  instant last_ack_{};           ///< the previous ACK, to leave application-limited time out of t
   std::size_t cwnd_epoch_ = 0;   ///< cwnd_epoch
   std::int64_t k_ms_ = 0;        ///< K, milliseconds
   std::uint64_t w_est_milli_ = 0;  ///< W_est, thousandths of a byte
