@@ -28,7 +28,7 @@ COLUMNS = 2
 LEGEND_H = 44
 TITLE_H = 30
 
-RATE_MIN, RATE_MAX = 0.01, 100.0  # Mbit/s, the y axis
+RATE_MIN, RATE_MAX = 0.001, 100.0  # Mbit/s, the y axis
 LOSS_MIN, LOSS_MAX = 0.1, 30.0    # %, the x axis (0 is drawn left of LOSS_MIN)
 
 
@@ -74,7 +74,7 @@ def panel(out, rows, rtt, buffer, left, top):
                f'font-weight="bold">RTT {rtt} ms, buffer {buffer} KiB</text>')
     out.append(f'<rect x="{ox}" y="{oy}" width="{w}" height="{h}" fill="none" stroke="#444"/>')
     # Grid and ticks.
-    for rate in (0.01, 0.1, 1, 10, 100):
+    for rate in (0.001, 0.01, 0.1, 1, 10, 100):
         y = oy + y_of(rate, h)
         out.append(f'<line x1="{ox}" y1="{y:.1f}" x2="{ox + w}" y2="{y:.1f}" stroke="#ddd"/>')
         label = f"{rate:g}"

@@ -59,7 +59,8 @@ constexpr std::size_t buffer_bytes[] = {64 * 1024, 256 * 1024, 1024 * 1024};
 std::size_t transfer_bytes(unsigned loss) {
   if (loss <= 10) return 4 * 1024 * 1024;
   if (loss <= 50) return 1024 * 1024;
-  return 256 * 1024;
+  if (loss <= 200) return 256 * 1024;  // 30 %: 64 KiB
+  return 64 * 1024;
 }
 
 struct cell {
@@ -264,15 +265,15 @@ std::string row(const cell& c, const outcome& o) {
   const auto us = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(o.elapsed).count());
   // Integer arithmetic only: the same digits on every machine.
   const std::uint64_t kbit_per_s = us == 0 ? 0 : o.delivered * 8 * 1000 / us;
-  std::snprintf(rate, sizeof rate, "%llu.%02llu", static_cast<unsigned long long>(kbit_per_s / 1000),
-                static_cast<unsigned long long>(kbit_per_s % 1000 / 10));
+  std::snprintf(rate, sizeof rate, "%llu.%03llu", static_cast<unsigned long long>(kbit_per_s / 1000),
+                static_cast<unsigned long long>(kbit_per_s % 1000));
   if (o.complete) {
     std::snprintf(completion, sizeof completion, "%llu", static_cast<unsigned long long>(us / 1000));
   } else {
     std::snprintf(completion, sizeof completion, "%s", o.failed ? "failed" : "timeout");
   }
   char line[256];
-  std::snprintf(line, sizeof line, "%-8s %-4s %5s %5u %6zu %8zu %10s %8s %7llu %6llu %7llu", name(c.algorithm),
+  std::snprintf(line, sizeof line, "%-8s %-4s %5s %5u %6zu %8zu %10s %9s %7llu %6llu %7llu", name(c.algorithm),
                 c.sack ? "on" : "off", loss, c.rtt, c.buffer / 1024, o.delivered / 1024, completion, rate,
                 static_cast<unsigned long long>(o.retransmitted), static_cast<unsigned long long>(o.timeouts),
                 static_cast<unsigned long long>(o.queue_drops));
@@ -290,7 +291,7 @@ std::string table() {
       << "# rtx = data segments sent again, rto = retransmission timeouts, qdrop = queue drops.\n"
       << "# Regenerate: uk_netsim --snapshot tests/netsim/snapshot.txt --update (docs/netsim.md)\n";
   char header[256];
-  std::snprintf(header, sizeof header, "%-8s %-4s %5s %5s %6s %8s %10s %8s %7s %6s %7s", "algo", "sack", "loss",
+  std::snprintf(header, sizeof header, "%-8s %-4s %5s %5s %6s %8s %10s %9s %7s %6s %7s", "algo", "sack", "loss",
                 "rtt", "buffer", "sent", "completion", "rate", "rtx", "rto", "qdrop");
   out << header << '\n';
   for (auto algorithm : {tcp::congestion_algorithm::newreno, tcp::congestion_algorithm::cubic}) {
