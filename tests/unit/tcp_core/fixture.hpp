@@ -95,6 +95,7 @@ struct fixture {
   static connection_config default_config() {
     connection_config c;
     c.initial_window_segments = 4;  // the RFC 5681 examples: IW = 4 * SMSS for SMSS 1000
+    c.congestion = uk::direct::tcp::congestion_algorithm::newreno;  // the RFC 5681 / 6582 examples
     c.send_buffer = 16384;
     c.receive_buffer = 16384;
     c.timestamps = false;

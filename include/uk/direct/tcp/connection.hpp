@@ -25,7 +25,7 @@
 
 #include "uk/delegate.hpp"
 #include "uk/direct/tcp/config.hpp"
-#include "uk/direct/tcp/congestion.hpp"
+#include "uk/direct/tcp/congestion_controller.hpp"
 #include "uk/direct/tcp/four_tuple.hpp"
 #include "uk/direct/tcp/receive_buffer.hpp"
 #include "uk/direct/tcp/rto.hpp"
@@ -148,7 +148,7 @@ class connection {
         tx_(config.send_buffer, env.buffers),
         rx_(config.receive_buffer, env.buffers),
         rto_(config.initial_rto, config.min_rto, config.max_rto),
-        cc_(default_peer_mss, config.initial_window_segments) {
+        cc_(default_peer_mss, config) {
     // RFC 7323 2.3: the shift that lets the buffer be advertised, at most 14.
     if (config_.window_scaling) {
       while (rcv_wscale_ < wire::tcp::max_window_scale && (config_.receive_buffer >> rcv_wscale_) > 0xffff) {
@@ -417,7 +417,7 @@ class connection {
   std::uint8_t receive_window_scale() const { return rcv_wscale_; }
   bool timestamps_enabled() const { return ts_ok_; }
   const rto_estimator& rto() const { return rto_; }
-  const newreno& congestion() const { return cc_; }
+  const congestion_controller& congestion() const { return cc_; }
   /// In loss recovery (RFC 6582 3.2) until SND.UNA passes `recover`.
   bool in_recovery() const { return in_recovery_; }
   /// The window the sender uses now: cwnd, or during NewReno recovery the
@@ -1269,7 +1269,7 @@ class connection {
   send_buffer tx_;
   receive_buffer rx_;
   rto_estimator rto_;
-  newreno cc_;
+  congestion_controller cc_;  // NewReno or CUBIC, per config.congestion
   // Loss recovery without SACK (RFC 6582): duplicate ACKs since the last new
   // ACK, whether in recovery, `recover`, and the inflated window.
   unsigned duplicate_acks_ = 0;
