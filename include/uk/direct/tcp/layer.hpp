@@ -322,6 +322,13 @@ class layer {
       heap_.pop_back();
       if (is_stale(due)) continue;
       slot& s = slots_[due.slot];
+      s.armed = never;
+      if (s.scheduled > now) {
+        // The connection's deadline moved later since this entry was pushed
+        // (a timer restarted by an ACK): put it back at the new time.
+        if (s.scheduled != never) arm(s, s.scheduled);
+        continue;
+      }
       s.scheduled = never;
       s.conn->poll(now);
       mark_changed(s);
@@ -330,6 +337,9 @@ class layer {
     return next_deadline();
   }
 
+  /// When poll() should run next: never later than the earliest deadline of
+  /// a connection, and at most one early wake per connection whose deadline
+  /// moved later (see reschedule()).
   instant next_deadline() const { return heap_.empty() ? never : heap_.front().deadline; }
 
   // ---- inspection ------------------------------------------------------------
@@ -371,7 +381,8 @@ class layer {
     bool changed = false;       // on the changed_ list
     queue_state queue = queue_state::none;
     std::uint32_t listener = 0; // when queued: the listener's index
-    instant scheduled = never;  // the deadline its newest heap entry carries
+    instant scheduled = never;  // the connection's next deadline, as last seen
+    instant armed = never;      // the deadline of its one live heap entry (never: none)
     delegate<void()> on_change; // the application's
     layer* owner = nullptr;
 
@@ -393,6 +404,10 @@ class layer {
     slot& back() noexcept { return (*this)[size_ - 1]; }
     template <class F>
     void for_each(F&& f) const {
+      for (std::size_t i = 0; i < size_; ++i) f((*this)[i]);
+    }
+    template <class F>
+    void for_each(F&& f) {
       for (std::size_t i = 0; i < size_; ++i) f((*this)[i]);
     }
 
@@ -437,7 +452,7 @@ class layer {
     s.held = false;
     s.changed = false;
     s.queue = queue_state::none;
-    s.scheduled = never;
+    s.scheduled = s.armed = never;
     s.on_change = {};
     s.in_table = true;
     table_.insert(tuple, index);
@@ -451,7 +466,7 @@ class layer {
     s.in_table = false;
     s.conn.reset();
     ++s.generation;  // stale handles and heap entries no longer match
-    s.scheduled = never;
+    s.scheduled = s.armed = never;
     s.on_change = {};
     s.held = false;
     free_.push_back(s.index);
@@ -546,7 +561,7 @@ class layer {
 
   bool is_stale(const timer_entry& e) const {
     const slot& s = slots_[e.slot];
-    return !s.conn || s.generation != e.generation || s.scheduled != e.deadline;
+    return !s.conn || s.generation != e.generation || s.armed != e.deadline;
   }
 
   /// A passive connection left SYN-RECEIVED: to the accept queue when the
@@ -582,10 +597,16 @@ class layer {
   }
 
   void reschedule(slot& s) {
+    // A deadline that moved later keeps its earlier heap entry, which poll()
+    // re-arms when it comes up: a retransmission timer restarted by every
+    // ACK costs no heap operation. Only an earlier deadline is pushed.
     const instant d = s.conn->next_deadline();
-    if (d == s.scheduled) return;
     s.scheduled = d;
-    if (d == never) return;  // the old heap entry goes stale
+    if (d < s.armed) arm(s, d);
+  }
+
+  void arm(slot& s, instant d) {
+    s.armed = d;  // an older entry of this slot goes stale
     // Stale entries make room before the heap grows: the hot path stays allocation-free.
     if (heap_.size() == heap_.capacity() && heap_.size() > live_) {
       rebuild_heap();  // from every slot's `scheduled`: this one's new deadline included
@@ -597,8 +618,9 @@ class layer {
 
   void rebuild_heap() {
     heap_.clear();
-    slots_.for_each([&](const slot& s) {
-      if (s.conn && s.scheduled != never) heap_.push_back({s.scheduled, s.index, s.generation});
+    slots_.for_each([&](slot& s) {
+      s.armed = s.conn ? s.scheduled : never;
+      if (s.armed != never) heap_.push_back({s.armed, s.index, s.generation});
     });
     std::make_heap(heap_.begin(), heap_.end(), later);
   }
