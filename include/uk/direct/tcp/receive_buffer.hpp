@@ -34,6 +34,13 @@ class receive_buffer {
   /// True when nothing is held out of order.
   bool in_order() const noexcept { return range_count_ == 0; }
 
+  /// An out-of-order range held: [begin, end) in bytes after RCV.NXT.
+  struct range {
+    std::size_t begin, end;
+  };
+  /// The i-th held range, lowest first (i < ranges()); the SACK blocks of RFC 2018 4.
+  range held_range(std::size_t i) const noexcept { return ranges_[i]; }
+
   enum class insert_result { stored, no_range_left };
 
   /// Stores `data` received `offset` bytes after RCV.NXT. Bytes beyond free()
@@ -78,10 +85,6 @@ class receive_buffer {
   void drop_out_of_order() noexcept { range_count_ = 0; }
 
  private:
-  struct range {
-    std::size_t begin, end;
-  };
-
   // Merges [begin, end) into the sorted, disjoint range list.
   bool add_range(std::size_t begin, std::size_t end) noexcept {
     std::size_t first = 0;
