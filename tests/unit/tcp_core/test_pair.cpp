@@ -265,6 +265,7 @@ TEST_CASE("Two connections with SACK (RFC 2018, RFC 6675) and without (RFC 6582)
       config.sack = sack;
       config.max_retransmissions = 30;
       transfer_stats total;
+      std::vector<double> seconds;
       constexpr std::uint64_t runs = 20;
       for (std::uint64_t seed = 500; seed < 500 + runs; ++seed) {
         const transfer_stats t = run_transfer(seed, {loss, 0.0, 0.05, 10ms}, config, 200000);
@@ -275,11 +276,15 @@ TEST_CASE("Two connections with SACK (RFC 2018, RFC 6675) and without (RFC 6582)
                       t.retransmitted, t.timeouts, std::chrono::duration<double>(t.completion).count());
         }
         total.completion += t.completion;
+        seconds.push_back(std::chrono::duration<double>(t.completion).count());
       }
       if (print) {
-        std::printf("loss %2.0f%% sack %-3s: %zu retransmissions, %zu timeouts, mean completion %.3f s (%llu runs, 200 kB each way)\n",
+        std::sort(seconds.begin(), seconds.end());
+        std::printf("loss %2.0f%% sack %-3s: %zu retransmissions, %zu timeouts, completion mean %.3f s median %.3f s "
+                    "max %.3f s (%llu runs, 200 kB each way)\n",
                     loss * 100, sack ? "on" : "off", total.retransmitted, total.timeouts,
-                    std::chrono::duration<double>(total.completion).count() / runs, static_cast<unsigned long long>(runs));
+                    std::chrono::duration<double>(total.completion).count() / runs, seconds[runs / 2], seconds.back(),
+                    static_cast<unsigned long long>(runs));
       }
     }
   }
