@@ -82,8 +82,12 @@ struct harness {
     return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
   }
 
+  tcp::connection_counters counters;
+  tcp::connection_environment environment = env();
+
   tcp::connection_environment env() {
     tcp::connection_environment e;
+    e.counters = &counters;
     e.send = tcp::segment_sink::bind<&harness::on_send>(*this);
     e.challenge_ack_allowed = uk::delegate<bool(uk::instant)>::bind<&harness::allow>(*this);
     e.timestamp_clock = uk::delegate<std::uint32_t(uk::instant)>::bind<&harness::clock>(*this);
@@ -162,7 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   h.config.window_scaling = (mode & 0x20) != 0;
   h.config.nodelay = (mode & 0x40) != 0;
   if (mode & 0x80) h.config.keepalive = tcp::keepalive_config{10s, 1s, 3};
-  h.conn = std::make_unique<tcp::connection>(tuple, h.config, h.env());
+  h.conn = std::make_unique<tcp::connection>(tuple, h.config, h.environment);
   tcp::connection& c = *h.conn;
 
   const bool syn_options = (mode & 0x30) != 0;

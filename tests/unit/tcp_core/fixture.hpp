@@ -29,6 +29,7 @@ using uk::instant;
 using uk::duration;
 using uk::direct::tcp::connection;
 using uk::direct::tcp::connection_config;
+using uk::direct::tcp::connection_counters;
 using uk::direct::tcp::connection_environment;
 using uk::direct::tcp::four_tuple;
 using uk::direct::tcp::outgoing_segment;
@@ -89,6 +90,8 @@ struct fixture {
   bool sink_accepts = true;
   unsigned changes = 0;
   instant now{std::chrono::seconds{100}};
+  connection_counters counters;
+  connection_environment env;
   std::unique_ptr<connection> conn;
 
   static connection_config default_config() {
@@ -119,7 +122,7 @@ struct fixture {
   static four_tuple tuple() { return {{local_address, local_port}, {remote_address, remote_port}}; }
 
   connection& make() {
-    connection_environment env;
+    env.counters = &counters;
     env.send = uk::direct::tcp::segment_sink::bind<&fixture::on_send>(*this);
     env.challenge_ack_allowed = delegate<bool(instant)>::bind<&fixture::on_challenge>(*this);
     env.timestamp_clock = delegate<std::uint32_t(instant)>::bind<&fixture::on_timestamp>(*this);

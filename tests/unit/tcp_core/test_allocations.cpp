@@ -32,6 +32,8 @@ struct quiet_sink {
 TEST_CASE("The connection's data path allocates nothing after construction") {
   quiet_sink sink;
   connection_environment env;
+  uk::direct::tcp::connection_counters counters;
+  env.counters = &counters;
   env.send = uk::direct::tcp::segment_sink::bind<&quiet_sink::on_send>(sink);
   connection_config config;
   config.send_buffer = config.receive_buffer = 64 * 1024;

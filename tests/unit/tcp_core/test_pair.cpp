@@ -83,8 +83,12 @@ struct pair_simulation {
     return true;
   }
 
+  connection_counters counters_a, counters_b;
+  connection_environment env_a = env(true), env_b = env(false);
+
   connection_environment env(bool for_a) {
     connection_environment e;
+    e.counters = for_a ? &counters_a : &counters_b;
     if (for_a) {
       e.send = segment_sink::bind<&pair_simulation::send_from_a>(*this);
       e.timestamp_clock = uk::delegate<std::uint32_t(instant)>::bind<&pair_simulation::ts_a>(*this);
@@ -102,7 +106,7 @@ struct pair_simulation {
     if (to_b) {
       if (!b) {
         if (!parsed->syn() || parsed->ack()) return;  // no listener state for strays
-        b = std::make_unique<connection>(tuple_b(), config, env(false));
+        b = std::make_unique<connection>(tuple_b(), config, env_b);
         b->open_from_syn(seq{0xfffff000u}, *parsed, now);  // ISN near the wrap
         return;
       }
@@ -152,7 +156,7 @@ struct pair_simulation {
   }
 
   bool run(instant limit) {
-    a = std::make_unique<connection>(tuple_a(), config, env(true));
+    a = std::make_unique<connection>(tuple_a(), config, env_a);
     a->open(seq{0x7ffffff0u}, now);
     while (now < limit) {
       pump_app(*a, a_to_b, a_written, a_shut, received_by_a);

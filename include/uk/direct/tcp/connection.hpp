@@ -83,14 +83,10 @@ struct outgoing_segment {
 /// Sends a segment for a tuple; false when IP refused it (treated as lost).
 using segment_sink = delegate<bool(const four_tuple&, const outgoing_segment&)>;
 
-/// What the layer shares with all its connections.
-struct connection_environment {
-  segment_sink send;
-  delegate<bool(instant)> challenge_ack_allowed;     ///< RFC 5961 7: global rate limit, owned by the layer
-  delegate<std::uint32_t(instant)> timestamp_clock;  ///< RFC 7323 5.4 TSval clock
-};
-
-/// What a connection counts: every segment dropped, every bound hit, every timer that fired.
+/// What a connection counts: every segment dropped, every bound hit, every
+/// timer that fired. The counters are shared: a layer adds up all its
+/// connections in one struct (as `netstat -s` does), which keeps 200 bytes
+/// out of every connection.
 struct connection_counters {
   std::uint64_t rx_segments = 0, tx_segments = 0;
   std::uint64_t tx_refused = 0;             ///< the layer's sink returned false (counted as lost)
@@ -130,6 +126,15 @@ struct connection_counters {
   std::uint64_t limited_transmits = 0;      ///< RFC 3042 new segments on the first two duplicate ACKs
 };
 
+/// What the layer shares with all its connections. A connection keeps a
+/// reference: the environment outlives every connection made with it.
+struct connection_environment {
+  segment_sink send;
+  delegate<bool(instant)> challenge_ack_allowed;     ///< RFC 5961 7: global rate limit, owned by the layer
+  delegate<std::uint32_t(instant)> timestamp_clock;  ///< RFC 7323 5.4 TSval clock
+  connection_counters* counters = nullptr;           ///< where the connections count (required)
+};
+
 class connection {
  public:
   /// The smallest send MSS used whatever the peer announces (a tiny MSS
@@ -144,16 +149,18 @@ class connection {
   /// RFC 5681 3.2: "The fast retransmit algorithm uses the arrival of 3 duplicate ACKs".
   static constexpr unsigned duplicate_threshold = 3;
 
+  /// `config` and `env` are kept by reference: they are the layer's (or a
+  /// test's), shared by its connections, and outlive them. Values out of
+  /// range are clamped where they are used (delayed_ack, mss).
   connection(const four_tuple& tuple, const connection_config& config, const connection_environment& env)
       : tuple_(tuple),
         config_(config),
         env_(env),
+        counters_(*env.counters),
         tx_(config.send_buffer),
         rx_(config.receive_buffer),
         rto_(config.initial_rto, config.min_rto, config.max_rto),
         cc_(default_peer_mss, config.initial_window_segments) {
-    config_.delayed_ack = std::min(config_.delayed_ack, max_delayed_ack);
-    if (config_.mss < min_send_mss) config_.mss = min_send_mss;
     // RFC 7323 2.3: the shift that lets the buffer be advertised, at most 14.
     if (config_.window_scaling) {
       while (rcv_wscale_ < wire::tcp::max_window_scale && (config_.receive_buffer >> rcv_wscale_) > 0xffff) {
@@ -507,7 +514,7 @@ class connection {
     ts_ok_ = config_.timestamps && peer_ts.has_value();
     // RFC 9293 3.7.1: SendMSS from the option (536 when absent), never above
     // our own (the MTU clamp), minus the option bytes every segment carries.
-    std::size_t mss = std::min<std::size_t>(peer_mss.value_or(default_peer_mss), config_.mss);
+    std::size_t mss = std::min<std::size_t>(peer_mss.value_or(default_peer_mss), our_mss());
     if (ts_ok_) mss -= std::min<std::size_t>(mss, 12);
     if (mss < min_send_mss) {
       ++counters_.peer_mss_raised;
@@ -853,11 +860,11 @@ class connection {
     if (advanced > text.size() || !rx_.in_order()) {
       // RFC 5681 4.2: immediate ACK when a segment fills (part of) a gap.
       ack_now_ = true;
-    } else if (receive_window() < config_.mss) {
+    } else if (receive_window() < our_mss()) {
       // Less than a segment of window left: the sender is stalled until it
       // hears from us, so delaying the ACK would cap throughput (smoltcp #415).
       ack_now_ = true;
-    } else if (text.size() >= config_.mss - (ts_ok_ ? 12u : 0u)) {
+    } else if (text.size() >= our_mss() - (ts_ok_ ? 12u : 0u)) {
       // RFC 9293 3.8.6.3: "an ACK SHOULD be generated for at least every second full-sized segment".
       if (++full_segments_unacked_ >= 2) ack_now_ = true;
       else arm_delayed_ack(now);
@@ -915,11 +922,12 @@ class connection {
   }
 
   void arm_delayed_ack(instant now) {
-    if (config_.delayed_ack <= duration::zero()) {
+    const duration delay = std::min(config_.delayed_ack, max_delayed_ack);
+    if (delay <= duration::zero()) {
       ack_now_ = true;
       return;
     }
-    if (delack_deadline_ == never) delack_deadline_ = now + config_.delayed_ack;
+    if (delack_deadline_ == never) delack_deadline_ = now + delay;
   }
 
   void accept_fin(instant now) {
@@ -1213,7 +1221,7 @@ class connection {
     return std::min<std::size_t>(wnd, std::size_t{0xffff} << rcv_wscale_);
   }
   std::size_t receive_sws_threshold() const {
-    return std::max<std::size_t>(1, std::min<std::size_t>(rx_.capacity() / 2, config_.mss));
+    return std::max<std::size_t>(1, std::min<std::size_t>(rx_.capacity() / 2, our_mss()));
   }
   /// RCV.WND: what the peer was last told, from RCV.NXT.
   std::uint32_t receive_window() const {
@@ -1257,7 +1265,7 @@ class connection {
       // RFC 7323 2.2: the window field of a SYN is never scaled.
       h.window = static_cast<std::uint16_t>(std::min<std::size_t>(rx_.free(), 0xffff));
       rcv_adv_ = seq_max(rcv_adv_, rcv_nxt_ + h.window);
-      h.options.mss = config_.mss;
+      h.options.mss = our_mss();
       const bool syn_ack = f.has(wire::tcp::flags::ack);
       // On a SYN-ACK, offer only what the SYN offered (RFC 7323 1.3, 3.2).
       if (config_.window_scaling && (!syn_ack || peer_offered_window_scale_)) h.options.window_scale = rcv_wscale_;
@@ -1532,15 +1540,18 @@ class connection {
     keepalive_deadline_ = now + config_.keepalive->interval;
   }
 
+  /// Our MSS (RFC 9293 3.7.1), never below min_send_mss.
+  std::uint16_t our_mss() const { return std::max(config_.mss, min_send_mss); }
+
   // ----------------------------------------------------------------- state
 
   four_tuple tuple_;
-  connection_config config_;
-  connection_environment env_;
+  const connection_config& config_;
+  const connection_environment& env_;
+  connection_counters& counters_;
   state state_ = state::closed;
   error error_ = error::none;
   delegate<void()> on_change_;
-  connection_counters counters_;
   bool changed_ = false;
   bool passive_ = false;
 

@@ -135,6 +135,13 @@ class layer {
     environment_.send = segment_sink::bind<&layer::send_segment>(*this);
     environment_.challenge_ack_allowed = delegate<bool(instant)>::bind<&layer::challenge_ack_allowed>(*this);
     environment_.timestamp_clock = delegate<std::uint32_t(instant)>::bind<&layer::timestamp_clock>(*this);
+    environment_.counters = &connection_counters_;
+    // The config every new connection gets (and keeps a reference to): the
+    // MSS clamped to what the MTU leaves after the TCP header.
+    connection_config_ = options_.connection;
+    const std::size_t mtu = ip_.mtu();
+    const std::size_t room = mtu > 20 ? mtu - wire::tcp::min_header_length : 0;
+    connection_config_.mss = static_cast<std::uint16_t>(std::min<std::size_t>({connection_config_.mss, room, 0xffff}));
     table_.reserve(options_.max_connections);
     changed_.reserve(64);
     heap_.reserve(64);
@@ -332,14 +339,10 @@ class layer {
   }
   const layer_counters& counters() const noexcept { return counters_; }
   const layer_options& options() const noexcept { return options_; }
+  /// What all connections counted, added up (the counters are shared, as in `netstat -s`).
+  const connection_counters& connection_totals() const noexcept { return connection_counters_; }
   /// The connection config every new connection gets (mss clamped to the MTU).
-  connection_config connection_defaults() const {
-    connection_config c = options_.connection;
-    const std::size_t mtu = ip_.mtu();
-    const std::size_t room = mtu > 20 ? mtu - wire::tcp::min_header_length : 0;
-    c.mss = static_cast<std::uint16_t>(std::min<std::size_t>({c.mss, room, 0xffff}));
-    return c;
-  }
+  const connection_config& connection_defaults() const noexcept { return connection_config_; }
 
   /// Visits every connection in the table (tests, diagnostics).
   template <class F>
@@ -676,7 +679,7 @@ class layer {
   }
 
   void send_cookie(const four_tuple& tuple, const wire::tcp::view& syn, instant now) {
-    const connection_config config = connection_defaults();
+    const connection_config& config = connection_defaults();
     const auto peer = syn.options();
     const std::uint16_t peer_mss = std::min<std::uint16_t>(peer.mss.value_or(536), config.mss);
     outgoing_segment out;
@@ -817,6 +820,8 @@ class layer {
   port_allocator ports_;
   std::uint32_t timestamp_offset_;
   connection_environment environment_{};
+  connection_config connection_config_{};
+  connection_counters connection_counters_{};
   std::vector<std::unique_ptr<slot>> slots_;
   std::vector<std::uint32_t> free_;
   std::unordered_map<four_tuple, std::uint32_t, four_tuple_hash> table_;
