@@ -13,13 +13,35 @@ packages=(
   iproute2 iputils-ping iputils-arping tshark # interop tests in network namespaces, pcap checks
   dnsmasq-base busybox                        # DHCP peers for the test captures and interop tests
   curl                                        # the www example's interop tests
+  dpkg-dev valgrind python3                   # benchmarks: lwIP's source (apt-get source), callgrind, run.sh
 )
+
+# The benchmarks build lwIP 2.1.3 from Debian's source package (apt-get
+# source lwip), which needs a deb-src entry.
+deb_src=/etc/apt/sources.list.d/uk-deb-src.sources
+added_deb_src=0
+if [ "$(id -u)" -eq 0 ] && [ -d /etc/apt/sources.list.d ] && [ ! -e "$deb_src" ] &&
+   ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src ' /etc/apt/sources.list; then
+  cat >"$deb_src" <<'SOURCES'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  echo "uk setup: added $deb_src (lwIP's source for the benchmarks)"
+  added_deb_src=1
+fi
+
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  [ "$added_deb_src" -eq 1 ] && apt-get update -qq
+  exit 0
+fi
 
 if [ "$(id -u)" -eq 0 ]; then
   echo "uk setup: installing ${missing[*]}"

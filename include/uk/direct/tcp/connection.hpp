@@ -133,6 +133,7 @@ struct connection_environment {
   delegate<bool(instant)> challenge_ack_allowed;     ///< RFC 5961 7: global rate limit, owned by the layer
   delegate<std::uint32_t(instant)> timestamp_clock;  ///< RFC 7323 5.4 TSval clock
   connection_counters* counters = nullptr;           ///< where the connections count (required)
+  buffer_pool* buffers = nullptr;                    ///< the buffers' storage (nullptr: the heap)
 };
 
 class connection {
@@ -157,8 +158,8 @@ class connection {
         config_(config),
         env_(env),
         counters_(*env.counters),
-        tx_(config.send_buffer),
-        rx_(config.receive_buffer),
+        tx_(config.send_buffer, env.buffers),
+        rx_(config.receive_buffer, env.buffers),
         rto_(config.initial_rto, config.min_rto, config.max_rto),
         cc_(default_peer_mss, config.initial_window_segments) {
     // RFC 7323 2.3: the shift that lets the buffer be advertised, at most 14.

@@ -29,12 +29,12 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 #include "uk/addr.hpp"
 #include "uk/concepts/ipv4.hpp"
 #include "uk/delegate.hpp"
+#include "uk/direct/tcp/buffer_pool.hpp"
 #include "uk/direct/tcp/config.hpp"
 #include "uk/direct/tcp/connection.hpp"
 #include "uk/direct/tcp/four_tuple.hpp"
@@ -42,6 +42,7 @@
 #include "uk/direct/tcp/port_allocator.hpp"
 #include "uk/direct/tcp/sequence.hpp"
 #include "uk/direct/tcp/syn_cookies.hpp"
+#include "uk/direct/tcp/tuple_table.hpp"
 #include "uk/log.hpp"
 #include "uk/result.hpp"
 #include "uk/time.hpp"
@@ -80,6 +81,8 @@ struct layer_options {
   std::size_t max_listeners = 64;
   /// RFC 5961 7: challenge ACKs sent per second, over all connections (Linux: 1000).
   std::uint32_t challenge_acks_per_second = 1000;
+  /// Drained send and receive buffers kept for reuse (buffer_pool.hpp); more are freed.
+  std::size_t max_cached_buffers = 16;
   /// Per-connection tunables; mss is clamped to the IPv4 MTU - 20.
   connection_config connection{};
 };
@@ -131,7 +134,9 @@ class layer {
         isn_(secrets.isn),
         cookies_(secrets.cookies),
         ports_(secrets.ports),
-        timestamp_offset_(secrets.timestamp_offset) {
+        timestamp_offset_(secrets.timestamp_offset),
+        buffers_(options.max_cached_buffers),
+        table_(options.max_connections) {
     environment_.send = segment_sink::bind<&layer::send_segment>(*this);
     environment_.challenge_ack_allowed = delegate<bool(instant)>::bind<&layer::challenge_ack_allowed>(*this);
     environment_.timestamp_clock = delegate<std::uint32_t(instant)>::bind<&layer::timestamp_clock>(*this);
@@ -142,7 +147,7 @@ class layer {
     const std::size_t mtu = ip_.mtu();
     const std::size_t room = mtu > 20 ? mtu - wire::tcp::min_header_length : 0;
     connection_config_.mss = static_cast<std::uint16_t>(std::min<std::size_t>({connection_config_.mss, room, 0xffff}));
-    table_.reserve(options_.max_connections);
+    environment_.buffers = &buffers_;
     changed_.reserve(64);
     heap_.reserve(64);
     ip_.set_receiver(wire::tcp::ip_protocol, ipv4_handler::bind<&layer::on_datagram>(*this));
@@ -189,7 +194,7 @@ class layer {
     if (!l) return;
     l->open = false;
     for (std::uint32_t i = 0; i < slots_.size(); ++i) {
-      slot& s = *slots_[i];
+      slot& s = slots_[i];
       if (s.conn && s.listener == h.index && s.queue != queue_state::none) {
         s.queue = queue_state::none;
         s.conn->abort(now);
@@ -212,7 +217,7 @@ class layer {
     if (!l || l->accept_queue.empty()) return std::nullopt;
     const connection_handle c = l->accept_queue.front();
     l->accept_queue.erase(l->accept_queue.begin());
-    slot& s = *slots_[c.slot];
+    slot& s = slots_[c.slot];
     s.queue = queue_state::none;
     s.held = true;
     return c;
@@ -246,7 +251,7 @@ class layer {
       return failure{connect_error::too_many_connections};
     }
     auto port = ports_.allocate(me->address, to, [&](std::uint16_t p) {
-      return table_.count(four_tuple{{me->address, p}, to}) != 0 || find_listener(p) != nullptr;
+      return table_.find(four_tuple{{me->address, p}, to}, tuple_of()).has_value() || find_listener(p) != nullptr;
     });
     if (!port) {
       ++counters_.ports_exhausted;
@@ -316,7 +321,7 @@ class layer {
       std::pop_heap(heap_.begin(), heap_.end(), later);
       heap_.pop_back();
       if (is_stale(due)) continue;
-      slot& s = *slots_[due.slot];
+      slot& s = slots_[due.slot];
       s.scheduled = never;
       s.conn->poll(now);
       mark_changed(s);
@@ -338,6 +343,8 @@ class layer {
                                                   [](const listener_slot& l) { return l.open; }));
   }
   const layer_counters& counters() const noexcept { return counters_; }
+  /// The storage of the connections' buffers, and its counters.
+  const buffer_pool& buffers() const noexcept { return buffers_; }
   const layer_options& options() const noexcept { return options_; }
   /// What all connections counted, added up (the counters are shared, as in `netstat -s`).
   const connection_counters& connection_totals() const noexcept { return connection_counters_; }
@@ -347,8 +354,9 @@ class layer {
   /// Visits every connection in the table (tests, diagnostics).
   template <class F>
   void for_each_connection(F&& f) const {
-    for (const auto& s : slots_)
-      if (s->conn) f(*s->conn);
+    slots_.for_each([&](const slot& s) {
+      if (s.conn) f(*s.conn);
+    });
   }
 
  private:
@@ -368,6 +376,29 @@ class layer {
     layer* owner = nullptr;
 
     void connection_changed() { owner->mark_changed(*this); }
+  };
+
+  /// Slots stored contiguously in blocks of `block_size`: stable addresses,
+  /// one allocation per block rather than per connection.
+  class slot_store {
+   public:
+    static constexpr std::size_t block_size = 64;
+    std::size_t size() const noexcept { return size_; }
+    slot& operator[](std::size_t i) noexcept { return blocks_[i / block_size][i % block_size]; }
+    const slot& operator[](std::size_t i) const noexcept { return blocks_[i / block_size][i % block_size]; }
+    slot& emplace_back() {
+      if (size_ == blocks_.size() * block_size) blocks_.push_back(std::make_unique<slot[]>(block_size));
+      return (*this)[size_++];
+    }
+    slot& back() noexcept { return (*this)[size_ - 1]; }
+    template <class F>
+    void for_each(F&& f) const {
+      for (std::size_t i = 0; i < size_; ++i) f((*this)[i]);
+    }
+
+   private:
+    std::vector<std::unique_ptr<slot[]>> blocks_;
+    std::size_t size_ = 0;
   };
 
   struct listener_slot {
@@ -396,11 +427,11 @@ class layer {
       free_.pop_back();
     } else {
       index = static_cast<std::uint32_t>(slots_.size());
-      slots_.push_back(std::make_unique<slot>());
-      slots_.back()->index = index;
-      slots_.back()->owner = this;
+      slots_.emplace_back();
+      slots_.back().index = index;
+      slots_.back().owner = this;
     }
-    slot& s = *slots_[index];
+    slot& s = slots_[index];
     s.conn.emplace(tuple, connection_defaults(), environment_);
     s.conn->set_change_handler(delegate<void()>::bind<&slot::connection_changed>(s));
     s.held = false;
@@ -409,14 +440,14 @@ class layer {
     s.scheduled = never;
     s.on_change = {};
     s.in_table = true;
-    table_.emplace(tuple, index);
+    table_.insert(tuple, index);
     ++live_;
     ++counters_.connections_opened;
     return s;
   }
 
   void destroy(slot& s) {
-    if (s.in_table) table_.erase(s.conn->tuple());
+    if (s.in_table) table_.erase(s.conn->tuple(), tuple_of());
     s.in_table = false;
     s.conn.reset();
     ++s.generation;  // stale handles and heap entries no longer match
@@ -430,15 +461,19 @@ class layer {
 
   slot* slot_of(connection_handle h) {
     if (h.slot >= slots_.size()) return nullptr;
-    slot& s = *slots_[h.slot];
+    slot& s = slots_[h.slot];
     return s.conn && s.generation == h.generation ? &s : nullptr;
   }
   const slot* slot_of(connection_handle h) const {
     if (h.slot >= slots_.size()) return nullptr;
-    const slot& s = *slots_[h.slot];
+    const slot& s = slots_[h.slot];
     return s.conn && s.generation == h.generation ? &s : nullptr;
   }
   static connection_handle handle_of(const slot& s) { return {s.index, s.generation}; }
+  /// For the table: the tuple of a slot it holds (such a slot always has its connection).
+  auto tuple_of() const {
+    return [this](std::uint32_t index) -> const four_tuple& { return slots_[index].conn->tuple(); };
+  }
 
   listener_slot* get(listener_handle h) {
     if (h.index >= listeners_.size()) return nullptr;
@@ -481,7 +516,7 @@ class layer {
     // The application's handlers may not call back into the layer (the
     // service posts its completions), so the list only grows from connections.
     for (std::size_t i = 0; i < changed_.size(); ++i) {
-      slot& s = *slots_[changed_[i]];
+      slot& s = slots_[changed_[i]];
       s.changed = false;
       if (!s.conn) continue;
       connection& c = *s.conn;
@@ -489,7 +524,7 @@ class layer {
       if (s.queue == queue_state::syn_queue && st != state::syn_received) promote(s, now);
       if (st == state::closed) {
         if (s.in_table) {
-          table_.erase(c.tuple());
+          table_.erase(c.tuple(), tuple_of());
           s.in_table = false;
         }
         if (s.queue == queue_state::accept_queue) unqueue(s);
@@ -510,7 +545,7 @@ class layer {
   }
 
   bool is_stale(const timer_entry& e) const {
-    const slot& s = *slots_[e.slot];
+    const slot& s = slots_[e.slot];
     return !s.conn || s.generation != e.generation || s.scheduled != e.deadline;
   }
 
@@ -562,8 +597,9 @@ class layer {
 
   void rebuild_heap() {
     heap_.clear();
-    for (const auto& s : slots_)
-      if (s->conn && s->scheduled != never) heap_.push_back({s->scheduled, s->index, s->generation});
+    slots_.for_each([&](const slot& s) {
+      if (s.conn && s.scheduled != never) heap_.push_back({s.scheduled, s.index, s.generation});
+    });
     std::make_heap(heap_.begin(), heap_.end(), later);
   }
 
@@ -594,14 +630,14 @@ class layer {
     const wire::tcp::view& seg = *parsed;
     const four_tuple tuple{{info.destination, seg.destination_port()}, {info.source, seg.source_port()}};
 
-    if (auto it = table_.find(tuple); it != table_.end()) {
-      slot& s = *slots_[it->second];
+    if (const auto index = table_.find(tuple, tuple_of())) {
+      slot& s = slots_[*index];
       // RFC 6191 / RFC 9293 3.6.1: a new SYN may end TIME-WAIT early.
       if (seg.syn() && !seg.ack() && !seg.rst() && s.conn->current_state() == state::time_wait &&
           s.conn->accepts_new_syn(seg)) {
         if (listener_slot* l = find_listener(tuple.local.port)) {
           ++counters_.time_wait_reused;
-          table_.erase(it);
+          table_.erase(tuple, tuple_of());
           s.in_table = false;
           s.conn->abort(now);  // TIME-WAIT has nothing to reset: CLOSED quietly
           mark_changed(s);
@@ -820,11 +856,12 @@ class layer {
   port_allocator ports_;
   std::uint32_t timestamp_offset_;
   connection_environment environment_{};
-  connection_config connection_config_{};
+  connection_config connection_config_{};      // every connection keeps a reference: declared before the slots
   connection_counters connection_counters_{};
-  std::vector<std::unique_ptr<slot>> slots_;
+  buffer_pool buffers_;  // outlives the connections (declared before their slots)
+  slot_store slots_;
   std::vector<std::uint32_t> free_;
-  std::unordered_map<four_tuple, std::uint32_t, four_tuple_hash> table_;
+  tuple_table table_;  // sized once for max_connections
   std::vector<listener_slot> listeners_;
   std::vector<timer_entry> heap_;
   std::vector<std::uint32_t> changed_;

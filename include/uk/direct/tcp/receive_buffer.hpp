@@ -1,18 +1,23 @@
-// The receive buffer: a ring allocated once holding the bytes received in
-// order and not yet read (the "readable" part), followed by space for
+// The receive buffer: a ring holding the bytes received in order and not yet
+// read (the "readable" part), followed by space for
 // segments that arrived out of order (RFC 9293 3.10.7.4 seventh: "segments
 // with higher beginning sequence numbers ... may be held for later
 // processing"). Out-of-order data is tracked as at most `max_ranges`
 // disjoint ranges, offsets counted from RCV.NXT (the end of the readable part);
 // a segment that would need one more range is refused (the caller counts it).
+// The ring's storage is taken (from the layer's buffer_pool.hpp) when the
+// first byte arrives and given back once everything was read and nothing is
+// held out of order: an idle connection holds none.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
-#include <memory>
 #include <span>
+
+#include "uk/direct/tcp/buffer_pool.hpp"
 
 namespace uk::direct::tcp {
 
@@ -21,22 +26,25 @@ class receive_buffer {
   /// The out-of-order ranges held at once (holes are one fewer).
   static constexpr std::size_t max_ranges = 8;
 
-  explicit receive_buffer(std::size_t capacity)
-      : storage_(capacity > 0 ? std::make_unique<std::byte[]>(capacity) : nullptr), capacity_(capacity) {}
+  /// `pool`: where the storage comes from (nullptr: the heap). Capacity is capped at 2^30.
+  explicit receive_buffer(std::size_t capacity, buffer_pool* pool = nullptr) noexcept : storage_(capacity, pool) {}
 
-  std::size_t capacity() const noexcept { return capacity_; }
+  std::size_t capacity() const noexcept { return storage_.capacity(); }
   /// Bytes received in order and not yet read.
   std::size_t readable() const noexcept { return readable_; }
   /// Room after the readable bytes: the most the receive window may offer.
-  std::size_t free() const noexcept { return capacity_ - readable_; }
+  std::size_t free() const noexcept { return capacity() - readable_; }
   /// Out-of-order ranges held.
   std::size_t ranges() const noexcept { return range_count_; }
   /// True when nothing is held out of order.
   bool in_order() const noexcept { return range_count_ == 0; }
+  /// True while the ring's storage is held (data readable or held out of order).
+  bool holds_storage() const noexcept { return storage_.held(); }
 
-  /// An out-of-order range held: [begin, end) in bytes after RCV.NXT.
+  /// An out-of-order range held: [begin, end) in bytes after RCV.NXT
+  /// (offsets below capacity() <= 2^30).
   struct range {
-    std::size_t begin, end;
+    std::uint32_t begin, end;
   };
   /// The i-th held range, lowest first (i < ranges()); the SACK blocks of RFC 2018 4.
   range held_range(std::size_t i) const noexcept { return ranges_[i]; }
@@ -46,22 +54,23 @@ class receive_buffer {
   /// Stores `data` received `offset` bytes after RCV.NXT. Bytes beyond free()
   /// are dropped (the caller trimmed the segment to the window already).
   /// On `stored`, `advanced` is how far the in-order part grew (RCV.NXT moves by it).
-  insert_result insert(std::size_t offset, std::span<const std::byte> data, std::size_t& advanced) noexcept {
+  insert_result insert(std::size_t offset, std::span<const std::byte> data, std::size_t& advanced) {
     advanced = 0;
     if (offset >= free()) return insert_result::stored;
     data = data.first(std::min(data.size(), free() - offset));
     if (data.empty()) return insert_result::stored;
     const std::size_t begin = offset, end = offset + data.size();
     if (!add_range(begin, end)) return insert_result::no_range_left;
+    storage_.take();
     copy_in(readable_ + offset, data);
     if (range_count_ > 0 && ranges_[0].begin == 0) {
       advanced = ranges_[0].end;
-      readable_ += advanced;
+      readable_ += static_cast<std::uint32_t>(advanced);
       std::move(ranges_.begin() + 1, ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_), ranges_.begin());
       --range_count_;
       for (std::size_t i = 0; i < range_count_; ++i) {
-        ranges_[i].begin -= advanced;
-        ranges_[i].end -= advanced;
+        ranges_[i].begin -= static_cast<std::uint32_t>(advanced);
+        ranges_[i].end -= static_cast<std::uint32_t>(advanced);
       }
     }
     return insert_result::stored;
@@ -69,22 +78,33 @@ class receive_buffer {
 
   /// Copies up to out.size() readable bytes out and frees their space.
   std::size_t read(std::span<std::byte> out) noexcept {
-    const std::size_t n = std::min(out.size(), readable_);
+    const std::size_t n = std::min<std::size_t>(out.size(), readable_);
+    const std::size_t cap = capacity();
     std::size_t done = 0;
     while (done < n) {
-      const std::size_t chunk = std::min(n - done, capacity_ - head_);
+      const std::size_t chunk = std::min<std::size_t>(n - done, cap - head_);
       std::memcpy(out.data() + done, storage_.get() + head_, chunk);
       done += chunk;
-      head_ = (head_ + chunk) % capacity_;
+      head_ = static_cast<std::uint32_t>((head_ + chunk) % cap);
     }
-    readable_ -= n;
+    readable_ -= static_cast<std::uint32_t>(n);
+    give_back_if_drained();
     return n;
   }
 
   /// Forgets everything held out of order (used when the connection closes).
-  void drop_out_of_order() noexcept { range_count_ = 0; }
+  void drop_out_of_order() noexcept {
+    range_count_ = 0;
+    give_back_if_drained();
+  }
 
  private:
+  void give_back_if_drained() noexcept {
+    if (readable_ != 0 || range_count_ != 0) return;
+    head_ = 0;
+    storage_.reset();
+  }
+
   // Merges [begin, end) into the sorted, disjoint range list.
   bool add_range(std::size_t begin, std::size_t end) noexcept {
     std::size_t first = 0;
@@ -96,11 +116,12 @@ class receive_buffer {
       std::move_backward(ranges_.begin() + static_cast<std::ptrdiff_t>(first),
                          ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_),
                          ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_ + 1));
-      ranges_[first] = {begin, end};
+      ranges_[first] = {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)};
       ++range_count_;
       return true;
     }
-    const range merged{std::min(begin, ranges_[first].begin), std::max(end, ranges_[last - 1].end)};
+    const range merged{std::min(static_cast<std::uint32_t>(begin), ranges_[first].begin),
+                       std::max(static_cast<std::uint32_t>(end), ranges_[last - 1].end)};
     ranges_[first] = merged;
     std::move(ranges_.begin() + static_cast<std::ptrdiff_t>(last),
               ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_),
@@ -110,22 +131,22 @@ class receive_buffer {
   }
 
   void copy_in(std::size_t position, std::span<const std::byte> data) noexcept {
-    std::size_t at = (head_ + position) % capacity_;
+    const std::size_t cap = capacity();
+    std::size_t at = (head_ + position) % cap;
     std::size_t done = 0;
     while (done < data.size()) {
-      const std::size_t chunk = std::min(data.size() - done, capacity_ - at);
+      const std::size_t chunk = std::min(data.size() - done, cap - at);
       std::memcpy(storage_.get() + at, data.data() + done, chunk);
       done += chunk;
       at = 0;
     }
   }
 
-  std::unique_ptr<std::byte[]> storage_;
-  std::size_t capacity_;
-  std::size_t head_ = 0;
-  std::size_t readable_ = 0;
+  buffer_storage storage_;
+  std::uint32_t head_ = 0;
+  std::uint32_t readable_ = 0;
+  std::uint32_t range_count_ = 0;
   std::array<range, max_ranges> ranges_{};
-  std::size_t range_count_ = 0;
 };
 
 }  // namespace uk::direct::tcp
