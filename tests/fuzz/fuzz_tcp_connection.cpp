@@ -3,7 +3,8 @@
 // steps and application calls fed to a connection that starts in one of
 // several states (SYN-SENT, SYN-RECEIVED, ESTABLISHED from a handshake or a
 // SYN cookie, FIN-WAIT-1, CLOSE-WAIT, with and without timestamps and
-// window scaling).
+// window scaling; SACK-permitted whenever the peer's SYN has options, so
+// SACK blocks in either direction and RFC 6675 recovery are exercised).
 //
 // Input: byte 0 picks the starting state and options; then records, each an
 // opcode byte and its operands:
@@ -20,7 +21,8 @@
 //
 // Checks: nothing crashes or reads out of bounds (ASan/UBSan), every
 // segment sent is well-formed and re-parses, payloads fit the MSS and the
-// pieces add up, buffers stay within their bounds, deadlines never lie in
+// pieces add up, SACK blocks only once SACK is negotiated and within the
+// 40 option bytes, buffers stay within their bounds, deadlines never lie in
 // the past after a poll, and a closed connection sends nothing more.
 #include <uk/direct/tcp/connection.hpp>
 
@@ -58,6 +60,10 @@ struct harness {
     expect(s.header.options.fits());
     expect(s.payload[0].size() + s.payload[1].size() == s.header.payload_length);
     if (!s.header.flags.has(wire::flags::syn)) expect(s.header.payload_length <= config.mss);
+    if (s.header.options.sack_count > 0) {
+      expect(conn->sack_enabled());
+      expect(s.header.options.sack_count <= (s.header.options.timestamps ? 3u : 4u));
+    }
     expect(s.header.buffer_length() <= 0xffff);
     std::vector<std::byte> bytes(s.header.buffer_length());
     std::size_t at = s.header.header_length();
@@ -137,6 +143,7 @@ std::vector<std::byte> syn_bytes(bool options) {
     r.options.mss = 1460;
     r.options.window_scale = 7;
     r.options.timestamps = wire::timestamps_option{100, 0};
+    r.options.sack_permitted = true;
   }
   std::vector<std::byte> out(r.buffer_length());
   wire::emit(r, out, tuple.remote.address, tuple.local.address);
@@ -198,6 +205,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       cookie.peer_mss = 1460;
       if (mode & 0x20) cookie.peer_window_scale = 7;
       if (mode & 0x10) cookie.timestamps = wire::timestamps_option{100, 0};
+      cookie.peer_sack_permitted = (mode & 0x30) != 0;
       wire::repr ack;
       ack.source_port = tuple.remote.port;
       ack.destination_port = tuple.local.port;

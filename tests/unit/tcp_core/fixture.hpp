@@ -55,6 +55,8 @@ inline std::string describe(const wire::repr& r) {
   if (r.options.mss) o += fmt::format(" mss={}", *r.options.mss);
   if (r.options.window_scale) o += fmt::format(" ws={}", *r.options.window_scale);
   if (r.options.timestamps) o += fmt::format(" ts={}/{}", r.options.timestamps->tsval, r.options.timestamps->tsecr);
+  if (r.options.sack_permitted) o += " sackOK";
+  for (const auto& b : r.options.sack()) o += fmt::format(" sack={}-{}", b.left_edge, b.right_edge);
   return fmt::format("[{} seq={} ack={} win={} len={}{}]", f, r.sequence_number, r.acknowledgment_number,
                      r.window, r.payload_length, o);
 }

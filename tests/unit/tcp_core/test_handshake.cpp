@@ -19,7 +19,10 @@ TEST_CASE("RFC 9293 3.5 figure 6: active open sends SYN, SYN-ACK in, ACK out, ES
   CHECK(c.current_state() == state::syn_sent);
   auto out = f.take();
   REQUIRE(out.size() == 1);
-  CHECK(out[0].header == fixture::ours(flags::syn, local_iss, 0, 16384, 0, mss_option(1460)));
+  wire::options offered = mss_option(1460);
+  offered.sack_permitted = true;  // RFC 2018 2 (connection_config::sack)
+  CHECK(out[0].header == fixture::ours(flags::syn, local_iss, 0, 16384, 0, offered));
+  CHECK_FALSE(c.sack_enabled());
 
   wire::options o = mss_option(1400);
   f.receive({flags::syn | flags::ack, remote_iss, local_iss + 1, 30000, {}, o});

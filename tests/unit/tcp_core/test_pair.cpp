@@ -5,7 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -36,6 +39,10 @@ struct pair_simulation {
   std::size_t a_written = 0, b_written = 0;
   bool a_shut = false, b_shut = false;
   std::uint32_t clock_offset_a = 12345, clock_offset_b = 999999;
+  // Data segments sent again (starting below the highest sequence sent), per direction.
+  std::size_t retransmitted = 0;
+  std::optional<seq> highest_sent[2];
+  std::optional<instant> delivered;  // when both directions had every byte
 
   static four_tuple tuple_a() {
     return {{uk::ipv4_address::from_octets(10, 0, 0, 1), 40000}, {uk::ipv4_address::from_octets(10, 0, 0, 2), 80}};
@@ -58,6 +65,13 @@ struct pair_simulation {
       at += piece.size();
     }
     wire::emit(s.header, bytes, t.local.address, t.remote.address);
+    if (s.header.payload_length > 0) {
+      auto& high = highest_sent[to_b ? 0 : 1];
+      const seq start{s.header.sequence_number};
+      const seq end = start + static_cast<std::uint32_t>(s.header.payload_length);
+      if (high && start < *high) ++retransmitted;
+      if (!high || end > *high) high = end;
+    }
     std::uniform_real_distribution<double> u(0, 1);
     if (u(rng) < conditions.loss) return true;
     int copies = u(rng) < conditions.duplicate ? 2 : 1;
@@ -147,6 +161,7 @@ struct pair_simulation {
     while (now < limit) {
       pump_app(*a, a_to_b, a_written, a_shut, received_by_a);
       if (b) pump_app(*b, b_to_a, b_written, b_shut, received_by_b);
+      if (!delivered && received_by_b.size() == a_to_b.size() && received_by_a.size() == b_to_a.size()) delivered = now;
       if (a->is_closed() && b && b->is_closed()) return true;
       if (a->is_closed() && !b) return false;
       instant next = a->next_deadline();
@@ -179,14 +194,23 @@ std::size_t first_difference(const std::vector<std::byte>& got, const std::vecto
   return static_cast<std::size_t>(g - got.begin());
 }
 
-void run_transfer(std::uint64_t seed, wire_conditions conditions, connection_config config) {
+struct transfer_stats {
+  std::size_t retransmitted = 0;  ///< data segments sent again, both directions
+  std::size_t timeouts = 0;       ///< retransmission timeouts, both ends
+  uk::duration completion{};      ///< from A's SYN to every byte delivered both ways
+};
+
+/// `fixed_size`: both directions carry that many bytes (else a random size up to 100000).
+transfer_stats run_transfer(std::uint64_t seed, wire_conditions conditions, connection_config config,
+                            std::size_t fixed_size = 0) {
   pair_simulation sim;
   sim.rng.seed(seed);
   sim.conditions = conditions;
   sim.config = config;
   std::uniform_int_distribution<std::size_t> size(0, 100000);
-  sim.a_to_b = random_bytes(sim.rng, size(sim.rng));
-  sim.b_to_a = random_bytes(sim.rng, size(sim.rng));
+  sim.a_to_b = random_bytes(sim.rng, fixed_size > 0 ? fixed_size : size(sim.rng));
+  sim.b_to_a = random_bytes(sim.rng, fixed_size > 0 ? fixed_size : size(sim.rng));
+  const instant start = sim.now;
   INFO("seed " << seed << ", " << sim.a_to_b.size() << " bytes A->B, " << sim.b_to_a.size() << " bytes B->A");
   const bool finished = sim.run(sim.now + std::chrono::hours{1});
   CHECK(finished);
@@ -195,6 +219,8 @@ void run_transfer(std::uint64_t seed, wire_conditions conditions, connection_con
   CHECK(sim.a->last_error() == error::none);
   REQUIRE(sim.b);
   CHECK(sim.b->last_error() == error::none);
+  const std::size_t timeouts = sim.a->counters().retransmission_timeouts + sim.b->counters().retransmission_timeouts;
+  return {sim.retransmitted, timeouts, sim.delivered.value_or(sim.now) - start};
 }
 
 }  // namespace
@@ -232,4 +258,38 @@ TEST_CASE("Two connections over a very lossy wire (20%) still complete") {
   config.max_retransmissions = 30;
   config.max_syn_retransmissions = 30;
   for (std::uint64_t seed = 400; seed < 405; ++seed) run_transfer(seed, {0.2, 0.0, 0.1, 10ms}, config);
+}
+
+TEST_CASE("Two connections with SACK (RFC 2018, RFC 6675) and without (RFC 6582) at 2 and 10 percent loss all complete") {
+  // UK_TCP_PAIR_STATS=1 prints the totals (the figures quoted for issue 9).
+  const bool print = std::getenv("UK_TCP_PAIR_STATS") != nullptr;
+  for (const double loss : {0.02, 0.10}) {
+    for (const bool sack : {true, false}) {
+      connection_config config;
+      config.sack = sack;
+      config.max_retransmissions = 30;
+      transfer_stats total;
+      std::vector<double> seconds;
+      constexpr std::uint64_t runs = 20;
+      for (std::uint64_t seed = 500; seed < 500 + runs; ++seed) {
+        const transfer_stats t = run_transfer(seed, {loss, 0.0, 0.05, 10ms}, config, 200000);
+        total.retransmitted += t.retransmitted;
+        total.timeouts += t.timeouts;
+        if (print && std::getenv("UK_TCP_PAIR_STATS")[0] == '2') {
+          std::printf("  seed %llu: %zu retransmissions, %zu timeouts, %.3f s\n", static_cast<unsigned long long>(seed),
+                      t.retransmitted, t.timeouts, std::chrono::duration<double>(t.completion).count());
+        }
+        total.completion += t.completion;
+        seconds.push_back(std::chrono::duration<double>(t.completion).count());
+      }
+      if (print) {
+        std::sort(seconds.begin(), seconds.end());
+        std::printf("loss %2.0f%% sack %-3s: %zu retransmissions, %zu timeouts, completion mean %.3f s median %.3f s "
+                    "max %.3f s (%llu runs, 200 kB each way)\n",
+                    loss * 100, sack ? "on" : "off", total.retransmitted, total.timeouts,
+                    std::chrono::duration<double>(total.completion).count() / runs, seconds[runs / 2], seconds.back(),
+                    static_cast<unsigned long long>(runs));
+      }
+    }
+  }
 }

@@ -2,8 +2,9 @@
 // Bytes and the current time in, segments and the next deadline out.
 //
 // Pieces split out by concern: sequence.hpp (modular arithmetic), rto.hpp
-// (RFC 6298 estimator), congestion.hpp (RFC 5681 policy), send_buffer.hpp and
-// receive_buffer.hpp (rings allocated once; bounded out-of-order reassembly).
+// (RFC 6298 estimator), congestion.hpp (RFC 5681 policy), scoreboard.hpp
+// (RFC 6675's SACK scoreboard), send_buffer.hpp and receive_buffer.hpp (rings
+// allocated once; bounded out-of-order reassembly).
 // This file holds the state machine: the handshake, SEGMENT ARRIVES in the
 // RFC's order of checks, the output decision (window, Nagle, silly-window
 // avoidance), and the timers (retransmission, persist, delayed ACK,
@@ -29,6 +30,7 @@
 #include "uk/direct/tcp/four_tuple.hpp"
 #include "uk/direct/tcp/receive_buffer.hpp"
 #include "uk/direct/tcp/rto.hpp"
+#include "uk/direct/tcp/scoreboard.hpp"
 #include "uk/direct/tcp/send_buffer.hpp"
 #include "uk/direct/tcp/sequence.hpp"
 #include "uk/log.hpp"
@@ -111,6 +113,17 @@ struct connection_counters {
   std::uint64_t delayed_acks = 0;           ///< ACKs sent by the delayed-ACK timer
   std::uint64_t window_updates = 0;         ///< ACKs sent because the application read (mirage-tcpip #340)
   std::uint64_t peer_mss_raised = 0;        ///< bound hit: the peer's MSS was below min_send_mss
+  // SACK (RFC 2018) and loss recovery (RFC 6675, RFC 3042).
+  std::uint64_t sack_blocks_sent = 0;
+  std::uint64_t sack_blocks_received = 0;   ///< valid blocks fed to the scoreboard
+  std::uint64_t sack_blocks_invalid = 0;    ///< empty, reversed or beyond SND.MAX: ignored
+  std::uint64_t sack_blocks_old = 0;        ///< wholly below SND.UNA (D-SACK, RFC 2883, or stale): ignored
+  std::uint64_t sack_blocks_unnegotiated = 0; ///< SACK blocks from a peer that did not negotiate SACK: ignored
+  std::uint64_t sack_scoreboard_full = 0;   ///< bound hit: a SACKed range forgotten (it may be resent)
+  std::uint64_t sack_recoveries = 0;        ///< RFC 6675 5 loss recovery entered
+  std::uint64_t sack_retransmissions = 0;   ///< segments resent by NextSeg() rules 1, 3 and 4
+  std::uint64_t rescue_retransmissions = 0; ///< RFC 6675 4 NextSeg() rule 4
+  std::uint64_t limited_transmits = 0;      ///< RFC 3042 new segments on the first two duplicate ACKs
 };
 
 /// What the layer shares with all its connections. A connection keeps a
@@ -187,7 +200,7 @@ class connection {
     irs_ = seq{syn.sequence_number()};
     rcv_nxt_ = rcv_adv_ = irs_ + 1;
     const wire::tcp::options o = syn.options();
-    negotiate(o.mss, o.window_scale_clamped(), o.timestamps);
+    negotiate(o.mss, o.window_scale_clamped(), o.timestamps, o.sack_permitted);
     if (ts_ok_) update_ts_recent(o.timestamps->tsval, now);
     // RFC 7323 2.2: the window of a SYN is never scaled.
     snd_wnd_ = syn.window();
@@ -223,7 +236,7 @@ class connection {
     // The layer's stateless SYN-ACK offered at most an unscaled 65535 (RFC 7323 2.2).
     rcv_adv_ = rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(rx_.free(), 0xffff));
     last_ack_sent_ = rcv_nxt_;  // the SYN-ACK's (RFC 7323 4.3 Last.ACK.sent)
-    negotiate(c.peer_mss, c.peer_window_scale, c.timestamps);
+    negotiate(c.peer_mss, c.peer_window_scale, c.timestamps, c.peer_sack_permitted);
     if (ts_ok_) update_ts_recent(c.timestamps->tsval, now);
     // The window update rule below takes SEG.WND from this ACK (SND.WL1 < SEG.SEQ).
     snd_wl1_ = irs_;
@@ -422,7 +435,11 @@ class connection {
   bool in_recovery() const { return in_recovery_; }
   /// The window the sender uses now: cwnd, or during NewReno recovery the
   /// inflated recovery window (RFC 6582 3.2 steps 3 to 5).
-  std::size_t congestion_window() const { return in_recovery_ ? recovery_window_ : cc_.window(); }
+  std::size_t congestion_window() const { return in_recovery_ && !sack_ok_ ? recovery_window_ : cc_.window(); }
+  /// Both SYNs carried SACK-permitted (RFC 2018 2).
+  bool sack_enabled() const { return sack_ok_; }
+  /// What the peer SACKed above SND.UNA (RFC 6675 4).
+  const tcp::scoreboard& sack_scoreboard() const { return scoreboard_; }
   /// Bytes written and not yet acknowledged.
   std::size_t unacknowledged() const { return tx_.size(); }
 
@@ -483,7 +500,9 @@ class connection {
 
   /// Options agreed from the peer's SYN (or SYN-ACK, or cookie).
   void negotiate(std::optional<std::uint16_t> peer_mss, std::optional<std::uint8_t> peer_scale,
-                 const std::optional<wire::tcp::timestamps_option>& peer_ts) {
+                 const std::optional<wire::tcp::timestamps_option>& peer_ts, bool peer_sack_permitted) {
+    // RFC 2018 2: SACK only when both SYNs carried SACK-permitted.
+    sack_ok_ = config_.sack && peer_sack_permitted;
     // RFC 7323 1.3 / 2.2: window scaling only when both sides sent the option.
     peer_offered_window_scale_ = config_.window_scaling && peer_scale.has_value();
     if (peer_offered_window_scale_) {
@@ -546,7 +565,7 @@ class connection {
     rcv_nxt_ = seg_seq + 1;
     // RCV.WND is what our SYN offered (unscaled, RFC 7323 2.2).
     rcv_adv_ = rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(rx_.free(), 0xffff));
-    negotiate(o.mss, o.window_scale_clamped(), o.timestamps);
+    negotiate(o.mss, o.window_scale_clamped(), o.timestamps, o.sack_permitted);
     if (ts_ok_) update_ts_recent(o.timestamps->tsval, now);
     if (ack_acceptable) {
       // "If SND.UNA > ISS (our SYN has been ACKed), change the connection state
@@ -747,12 +766,16 @@ class connection {
       send_challenge_ack(now);
       return;
     }
+    // RFC 6675 5: "Upon the receipt of any ACK containing SACK information,
+    // the scoreboard MUST be updated via the Update () routine."
+    const bool sack_news = o.sack_count > 0 && update_scoreboard(o, seq_max(seg_ack, snd_una_));
     if (seg_ack > snd_una_) {
       on_new_ack(seg_ack, now);
     } else if (seg_ack == snd_una_ && text.empty() && !fin && snd_max_ > snd_una_ && !probing_ && snd_wnd_ > 0 &&
-               (static_cast<std::uint32_t>(s.window()) << snd_wscale_) == snd_wnd_) {
+               (sack_news || (static_cast<std::uint32_t>(s.window()) << snd_wscale_) == snd_wnd_)) {
       // RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": no data, window unchanged, data
-      // outstanding (a window probe's answer is not one).
+      // outstanding (a window probe's answer is not one); with SACK, an ACK
+      // that SACKs new data is one too (RFC 6675 2).
       ++counters_.rx_duplicate_acks;
       on_duplicate_ack(now);
     }
@@ -829,6 +852,7 @@ class connection {
       // RFC 5681 4.2: "A TCP receiver SHOULD send an immediate duplicate ACK
       // when an out-of-order segment arrives."
       ++counters_.rx_out_of_order;
+      remember_sack_segment(rcv_nxt_ + static_cast<std::uint32_t>(offset));
       ack_now_ = true;
       return;
     }
@@ -848,6 +872,54 @@ class connection {
     } else {
       arm_delayed_ack(now);
     }
+  }
+
+  /// RFC 2018 4: the first SACK block reports the segment that triggered
+  /// the ACK, the others "the most recently reported SACK blocks": the
+  /// starts of the latest out-of-order segments, most recent first.
+  void remember_sack_segment(seq start) {
+    std::size_t keep = std::min<std::size_t>(sack_recent_count_, sack_recent_.size() - 1);
+    std::move_backward(sack_recent_.begin(), sack_recent_.begin() + static_cast<std::ptrdiff_t>(keep),
+                       sack_recent_.begin() + static_cast<std::ptrdiff_t>(keep + 1));
+    sack_recent_[0] = start;
+    sack_recent_count_ = static_cast<std::uint8_t>(keep + 1);
+  }
+
+  /// RFC 2018 4: the SACK blocks of an ACK while data is held out of order.
+  /// At most 3 with timestamps (40 option bytes), 4 without; a segment
+  /// carrying data gets only what its MSS leaves room for (RFC 9293 3.7.1:
+  /// options count against the segment size).
+  void add_sack_blocks(wire::tcp::options& o, std::size_t payload_length) {
+    std::size_t room = o.timestamps ? 3 : wire::tcp::max_sack_blocks;
+    if (payload_length > 0) {
+      const std::size_t spare = send_mss_ > payload_length ? send_mss_ - payload_length : 0;
+      room = std::min(room, spare >= 12 ? (spare - 4) / 8 : 0);
+    }
+    const auto block_of = [this](std::size_t i) {
+      const receive_buffer::range r = rx_.held_range(i);
+      return wire::tcp::sack_block{(rcv_nxt_ + static_cast<std::uint32_t>(r.begin)).value,
+                                   (rcv_nxt_ + static_cast<std::uint32_t>(r.end)).value};
+    };
+    const auto included = [&o](const wire::tcp::sack_block& b) {
+      for (const auto& x : o.sack()) if (x == b) return true;
+      return false;
+    };
+    const auto add = [&](const wire::tcp::sack_block& b) {
+      if (o.sack_count < room && !included(b)) o.add_sack(b);
+    };
+    // The block holding each recently received segment, most recent first
+    // ("not subsets of a SACK block already included": the same block).
+    for (std::size_t k = 0; k < sack_recent_count_; ++k) {
+      if (sack_recent_[k] < rcv_nxt_) continue;  // since delivered in order
+      const std::size_t at = static_cast<std::size_t>(sack_recent_[k] - rcv_nxt_);
+      for (std::size_t i = 0; i < rx_.ranges(); ++i) {
+        const receive_buffer::range r = rx_.held_range(i);
+        if (r.begin <= at && at < r.end) add(block_of(i));
+      }
+    }
+    // Then the other ranges held, lowest first.
+    for (std::size_t i = 0; i < rx_.ranges(); ++i) add(block_of(i));
+    counters_.sack_blocks_sent += o.sack_count;
   }
 
   void arm_delayed_ack(instant now) {
@@ -878,16 +950,54 @@ class connection {
     }
   }
 
-  /// RFC 5681 3.2 and RFC 6582 3.2: a duplicate ACK.
+  /// Feeds an ACK's SACK blocks to the scoreboard (RFC 6675 4 Update());
+  /// true when they SACKed data not SACKed before.
+  bool update_scoreboard(const wire::tcp::options& o, seq snd_una_after) {
+    if (!sack_ok_) {
+      // RFC 2018 2: no SACK option unless SACK-permitted was negotiated.
+      counters_.sack_blocks_unnegotiated += o.sack_count;
+      return false;
+    }
+    const scoreboard::update_result r = scoreboard_.update(o.sack(), snd_una_after, snd_max_);
+    counters_.sack_blocks_received += r.valid;
+    counters_.sack_blocks_invalid += r.invalid;
+    counters_.sack_blocks_old += r.old;
+    if (r.bound_hits > 0) {
+      counters_.sack_scoreboard_full += r.bound_hits;
+      log::debug(log::source::tcp, "{}: SACK scoreboard full, a range forgotten", tuple_.remote);
+    }
+    return r.new_data;
+  }
+
+  /// RFC 6675 4 IsLost(SND.UNA): three segments' worth SACKed above it, or three holes.
+  bool first_segment_lost() const {
+    return sack_ok_ && scoreboard_.lost_boundary(send_mss_, snd_una_) > snd_una_;
+  }
+
+  /// RFC 5681 3.2, RFC 6582 3.2 and RFC 6675 5: a duplicate ACK.
   void on_duplicate_ack(instant now) {
     if (in_recovery_) {
-      recovery_window_ += send_mss_;  // RFC 6582 3.2 step 4: inflate by one SMSS (transmit() sends)
+      // RFC 6582 3.2 step 4: inflate by one SMSS (transmit() sends); with
+      // SACK the pipe estimate already counts what left the network.
+      if (!sack_ok_) recovery_window_ += send_mss_;
       return;
     }
-    if (++duplicate_acks_ < duplicate_threshold) return;
+    // RFC 6675 5 (1) and (2): DupThresh duplicate ACKs, or SACKs that show
+    // the first segment lost already.
+    if (++duplicate_acks_ < duplicate_threshold && !first_segment_lost()) {
+      limited_transmit(now);
+      return;
+    }
     duplicate_acks_ = 0;
     // RFC 6582 3.2 step 2: enter fast retransmit only when the ACK covers
-    // more than `recover` (no second reduction for losses of one window).
+    // more than `recover` (no second reduction for losses of one window);
+    // RFC 6675 5.1: with SACK, not before "HighACK is greater than or equal
+    // to" RecoveryPoint (HighACK = SND.UNA - 1, RecoveryPoint = recover - 1).
+    if (sack_ok_) {
+      if (recover_valid_ && snd_una_ < recover_) return;
+      enter_sack_recovery(now);
+      return;
+    }
     if (recover_valid_ && snd_una_ <= recover_) return;
     ++counters_.fast_retransmissions;
     cc_.on_congestion_event(flight(), now);
@@ -898,6 +1008,159 @@ class connection {
     recovery_window_ = cc_.slow_start_threshold() + duplicate_threshold * send_mss_;
     rtt_timing_ = false;
     retransmit_first(now);
+  }
+
+  /// RFC 3042 2: on the first and second duplicate ACK, one segment of new
+  /// data "if the receiver's advertised window allows, the total FlightSize
+  /// would remain less than or equal to cwnd plus 2*SMSS, and ... new data
+  /// is available". A short segment only where Nagle would send it.
+  void limited_transmit(instant now) {
+    if (snd_nxt_ != snd_max_ || state_ == state::time_wait || state_ == state::fin_wait_2) return;
+    const std::size_t offset = static_cast<std::size_t>(snd_nxt_ - data_start_);
+    if (offset >= tx_.size()) return;
+    const std::size_t avail = tx_.size() - offset;
+    const std::size_t in_flight = flight();
+    const std::size_t rwnd = snd_wnd_ > in_flight ? snd_wnd_ - in_flight : 0;
+    const std::size_t length = std::min({avail, rwnd, send_mss_});
+    if (length == 0 || in_flight + length > cc_.window() + 2 * send_mss_) return;
+    if (length < send_mss_ && !(length == avail && config_.nodelay)) return;
+    ++counters_.limited_transmits;
+    send_new(length, now);
+  }
+
+  /// Sends `length` bytes of new data at SND.NXT = SND.MAX (with the FIN when
+  /// they are the last and the FIN is queued).
+  std::size_t send_new(std::size_t length, instant now) {
+    const std::size_t offset = static_cast<std::size_t>(snd_nxt_ - data_start_);
+    const bool with_fin = fin_queued_ && offset + length == tx_.size();
+    const seq at = snd_nxt_;
+    send_data(at, length, with_fin, now);
+    snd_nxt_ += static_cast<std::uint32_t>(length + (with_fin ? 1 : 0));
+    if (snd_nxt_ > snd_max_) {
+      if (!rtt_timing_) start_rtt(at, now);
+      snd_max_ = snd_nxt_;
+    }
+    if (rtx_deadline_ == never && !probing_) rtx_deadline_ = now + rto_.rto();
+    return length + (with_fin ? 1 : 0);
+  }
+
+  /// RFC 6675 5 step (4): fast retransmit and loss recovery with SACK.
+  void enter_sack_recovery(instant now) {
+    ++counters_.sack_recoveries;
+    ++counters_.fast_retransmissions;
+    snd_nxt_ = snd_max_;
+    // (4.1) RecoveryPoint = HighData; (4.2) ssthresh and cwnd from the policy
+    // (RFC 5681 3.2 FlightSize: the data outstanding).
+    recover_ = snd_max_;
+    recover_valid_ = true;
+    in_recovery_ = true;
+    cc_.on_congestion_event(static_cast<std::size_t>(snd_max_ - snd_una_), now);
+    high_rxt_ = snd_una_;
+    rescue_valid_ = false;
+    rtt_timing_ = false;
+    // (4.3) "Retransmit the first data segment presumed dropped".
+    const scoreboard::range hole = scoreboard_.next_hole(snd_una_, snd_max_);
+    if (hole.begin < hole.end) {
+      const std::size_t n = resend(hole.begin, hole.end, now);
+      high_rxt_ = hole.begin + static_cast<std::uint32_t>(n);
+    }
+    // (4.4) SetPipe and step (C) happen in transmit().
+  }
+
+  /// Resends up to one SMSS from `begin`, not past `end` (the FIN too when
+  /// the range holds it); returns the sequence space sent.
+  std::size_t resend(seq begin, seq end, instant now) {
+    if (begin < data_start_) return 0;
+    const std::size_t offset = static_cast<std::size_t>(begin - data_start_);
+    const std::size_t avail = tx_.size() > offset ? tx_.size() - offset : 0;
+    const std::size_t length = std::min({send_mss_, avail, static_cast<std::size_t>(end - begin)});
+    const bool fin_sent = fin_queued_ && snd_max_ > fin_seq();
+    const bool with_fin = fin_sent && offset + length == tx_.size() && end > fin_seq();
+    if (length == 0 && !with_fin) return 0;
+    ++counters_.sack_retransmissions;
+    send_data(begin, length, with_fin, now);
+    return length + (with_fin ? 1 : 0);
+  }
+
+  /// RFC 6675 4 SetPipe(): the octets in flight, counted over the unSACKed
+  /// octets between SND.UNA and SND.MAX: once if not lost (IsLost), once
+  /// more if retransmitted (below HighRxt).
+  std::size_t pipe() const {
+    const seq lost_end = scoreboard_.lost_boundary(send_mss_, snd_una_);
+    std::size_t n = 0;
+    seq at = snd_una_;
+    while (at < snd_max_) {
+      const scoreboard::range h = scoreboard_.next_hole(at, snd_max_);
+      if (!(h.begin < h.end)) break;
+      if (h.end > lost_end) n += static_cast<std::size_t>(h.end - seq_max(h.begin, lost_end));
+      if (high_rxt_ > h.begin) n += static_cast<std::size_t>(seq_min(h.end, high_rxt_) - h.begin);
+      at = h.end;
+    }
+    return n;
+  }
+
+  /// RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS, send what NextSeg() picks.
+  void send_recovery(instant now) {
+    if (state_ == state::time_wait || state_ == state::fin_wait_2) return;
+    std::size_t in_pipe = pipe();
+    while (cc_.window() >= in_pipe + send_mss_) {
+      const std::size_t n = send_next_segment(now);
+      if (n == 0) break;
+      in_pipe += n;  // (C.4)
+    }
+  }
+
+  /// RFC 6675 4 NextSeg() and the transmission of its segment; returns the
+  /// sequence space sent (0: nothing to send).
+  std::size_t send_next_segment(instant now) {
+    const seq lost_end = scoreboard_.lost_boundary(send_mss_, snd_una_);
+    const seq high_sack = scoreboard_.high_sacked(snd_una_);
+    const scoreboard::range hole = scoreboard_.next_hole(seq_max(high_rxt_, snd_una_), high_sack);
+    const bool have_hole = hole.begin < hole.end;
+    // Rule 1: the first unSACKed octet above HighRxt, below HighSACK, that IsLost.
+    if (have_hole && hole.begin < lost_end) return resend_hole(hole, now);
+    // Rule 2: new data, if the receiver's window allows (Nagle as in send_queued).
+    const std::size_t offset = static_cast<std::size_t>(snd_max_ - data_start_);
+    const std::size_t avail = tx_.size() > offset ? tx_.size() - offset : 0;
+    const std::size_t outstanding = static_cast<std::size_t>(snd_max_ - snd_una_);
+    const std::size_t rwnd = snd_wnd_ > outstanding ? snd_wnd_ - outstanding : 0;
+    const std::size_t length = std::min({avail, rwnd, send_mss_});
+    const bool fin_unsent = fin_queued_ && snd_max_ <= fin_seq();
+    if ((length == send_mss_) || (length > 0 && length == avail && (config_.nodelay || fin_queued_)) ||
+        (avail == 0 && fin_unsent)) {
+      snd_nxt_ = snd_max_;
+      return send_new(length, now);
+    }
+    // Rule 3: an unSACKed octet above HighRxt and below HighSACK, not lost.
+    if (have_hole) return resend_hole(hole, now);
+    // Rule 4: one rescue retransmission per recovery, of the highest
+    // outstanding unSACKed data; HighRxt is not updated.
+    if ((!rescue_valid_ || snd_una_ > rescue_rxt_) && snd_una_ < snd_max_) {
+      seq at = snd_una_;
+      scoreboard::range last{snd_max_, snd_max_};
+      while (at < snd_max_) {
+        const scoreboard::range h = scoreboard_.next_hole(at, snd_max_);
+        if (!(h.begin < h.end)) break;
+        last = h;
+        at = h.end;
+      }
+      if (last.begin < last.end) {
+        rescue_rxt_ = recover_;
+        rescue_valid_ = true;
+        ++counters_.rescue_retransmissions;
+        const std::size_t span = static_cast<std::size_t>(last.end - last.begin);
+        const seq from = span > send_mss_ ? last.end - static_cast<std::uint32_t>(send_mss_) : last.begin;
+        return resend(from, last.end, now);
+      }
+    }
+    return 0;
+  }
+
+  std::size_t resend_hole(const scoreboard::range& hole, instant now) {
+    const std::size_t n = resend(hole.begin, hole.end, now);
+    if (n == 0) return 0;
+    high_rxt_ = hole.begin + static_cast<std::uint32_t>(n);
+    return n;
   }
 
   /// New data acknowledged: SND.UNA < SEG.ACK =< SND.MAX.
@@ -920,14 +1183,18 @@ class connection {
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
     retransmissions_ = 0;
     persist_unanswered_ = 0;
+    scoreboard_.acknowledge(snd_una_);
     if (state_ != state::syn_sent && state_ != state::syn_received) {
       duplicate_acks_ = 0;
       if (!in_recovery_) {
         cc_.on_ack({acked, flight_before, now, rto_.srtt()});
       } else if (ack >= recover_) {
-        // RFC 6582 3.2 step 3: a full acknowledgment ends recovery.
+        // RFC 6582 3.2 step 3 / RFC 6675 5: a full acknowledgment (of
+        // RecoveryPoint) ends recovery.
         in_recovery_ = false;
         cc_.on_recovery_end(flight(), now);
+      } else if (sack_ok_) {
+        // RFC 6675 5 (C): a partial ACK; transmit() sends what pipe allows.
       } else {
         // Step 5, partial acknowledgment: retransmit the first unacknowledged
         // segment; deflate the window by the amount acknowledged and add back
@@ -1006,9 +1273,12 @@ class connection {
       if (config_.timestamps && (!syn_ack || ts_ok_)) {
         h.options.timestamps = wire::tcp::timestamps_option{timestamp_now(now), syn_ack ? ts_recent_ : 0};
       }
+      // RFC 2018 2: SACK-permitted on a SYN; on a SYN-ACK only when the SYN carried it.
+      h.options.sack_permitted = config_.sack && (!syn_ack || sack_ok_);
     } else if (!rst) {
       h.window = advertise_window();
       if (ts_ok_) h.options.timestamps = wire::tcp::timestamps_option{timestamp_now(now), ts_recent_};
+      if (sack_ok_ && f.has(wire::tcp::flags::ack) && !rx_.in_order()) add_sack_blocks(h.options, length);
     }
     h.payload_length = length;
     out.payload = tx_.peek(offset, length);
@@ -1078,7 +1348,10 @@ class connection {
   /// bare ACK if one is due and nothing else carried it.
   void transmit(instant now) {
     if (state_ == state::closed) return;
-    if (synchronized()) send_queued(now, false);
+    if (synchronized()) {
+      if (in_recovery_ && sack_ok_) send_recovery(now);
+      else send_queued(now, false);
+    }
     if (ack_now_ && synchronized()) send_ack(now);
   }
 
@@ -1087,15 +1360,25 @@ class connection {
   void send_queued(instant now, bool force) {
     if (state_ == state::time_wait || state_ == state::fin_wait_2) return;
     for (;;) {
+      // Going back after a timeout with SACK: what the peer SACKed is not
+      // sent again (RFC 6675 5.1), and a segment stops where SACKed data starts.
+      std::size_t cap = std::numeric_limits<std::size_t>::max();
+      std::size_t sacked_in_flight = 0;
+      if (sack_ok_ && snd_nxt_ < snd_max_ && !scoreboard_.empty()) {
+        const scoreboard::range hole = scoreboard_.next_hole(snd_nxt_, snd_max_);
+        snd_nxt_ = hole.begin;
+        if (hole.end < snd_max_) cap = static_cast<std::size_t>(hole.end - hole.begin);
+        sacked_in_flight = scoreboard_.sacked_between(snd_una_, snd_nxt_);
+      }
       const std::size_t offset = static_cast<std::size_t>(snd_nxt_ - data_start_);
       const bool fin_sent = fin_queued_ && snd_nxt_ > fin_seq();
       if (fin_sent) break;
-      const std::size_t avail = tx_.size() - std::min(offset, tx_.size());
-      const std::size_t in_flight = flight();
+      const std::size_t avail = std::min(tx_.size() - std::min(offset, tx_.size()), cap);
+      const std::size_t in_flight = flight() - std::min(flight(), sacked_in_flight);
       const std::size_t wnd = std::min<std::size_t>(snd_wnd_, congestion_window());
       const std::size_t usable = wnd > in_flight ? wnd - in_flight : 0;
       const std::size_t length = std::min({avail, usable, send_mss_});
-      const bool with_fin = fin_queued_ && length == avail;
+      const bool with_fin = fin_queued_ && length == avail && cap == std::numeric_limits<std::size_t>::max();
       if (length == 0 && !with_fin) break;
       if (!force && length < send_mss_) {
         // RFC 9293 3.7.4 (Nagle) and 3.8.6.2.1 (sender SWS avoidance): send a
@@ -1104,7 +1387,8 @@ class connection {
         // A FIN is not held back by Nagle.
         const bool pushes_all = length == avail && (in_flight == 0 || config_.nodelay || with_fin);
         const bool half_window = length > 0 && length >= max_snd_wnd_ / 2;
-        if (!pushes_all && !half_window) break;
+        const bool fills_hole = cap != std::numeric_limits<std::size_t>::max() && length == avail;
+        if (!pushes_all && !half_window && !fills_hole) break;
       }
       const seq at = snd_nxt_;
       send_data(at, length, with_fin, now);
@@ -1180,6 +1464,12 @@ class connection {
     duplicate_acks_ = 0;
     recover_ = snd_max_;
     recover_valid_ = true;
+    // RFC 6675 5.1: recovery ends, RecoveryPoint = HighData (above). The
+    // scoreboard is kept so that the go-back does not resend SACKed data;
+    // a second timeout in a row clears it (RFC 2018 8: the receiver may have
+    // reneged, and what it dropped must be sent again).
+    high_rxt_ = snd_una_;
+    if (retransmissions_ > 1) scoreboard_.clear();
     rto_.back_off();
     snd_nxt_ = snd_una_;  // go back: resend from the first unacknowledged byte
     send_queued(now, true);
@@ -1318,6 +1608,14 @@ class connection {
   // Delayed ACK (RFC 9293 3.8.6.3).
   bool ack_now_ = false;
   unsigned full_segments_unacked_ = 0;
+
+  // SACK (RFC 2018), both directions, and RFC 6675 loss recovery.
+  bool sack_ok_ = false;          // both SYNs carried SACK-permitted
+  bool rescue_valid_ = false;     // RescueRxt defined (RFC 6675 4 NextSeg rule 4)
+  std::uint8_t sack_recent_count_ = 0;
+  std::array<seq, 4> sack_recent_{};  // receiver: starts of the latest out-of-order segments
+  seq high_rxt_{}, rescue_rxt_{};     // RFC 6675 2: HighRxt, RescueRxt
+  scoreboard scoreboard_;             // sender: what the peer SACKed above SND.UNA
 };
 
 }  // namespace uk::direct::tcp

@@ -753,7 +753,10 @@ class layer {
     if (peer.timestamps && config.timestamps) {
       cookie_options kept;
       if (peer.window_scale && config.window_scaling) kept.window_scale = *peer.window_scale;
-      // SACK is not negotiated until the core implements it (issue 9).
+      // RFC 2018 2: SACK-permitted answered only when the SYN offered it; the
+      // cookie keeps it in the timestamp for the connection made from the ACK.
+      kept.sack_permitted = peer.sack_permitted && config.sack;
+      h.options.sack_permitted = kept.sack_permitted;
       h.options.timestamps = wire::tcp::timestamps_option{
           syn_cookies::encode_timestamp(timestamp_clock(now), kept), peer.timestamps->tsval};
       if (kept.window_scale) h.options.window_scale = window_scale_for(config.receive_buffer);

@@ -41,6 +41,14 @@ class receive_buffer {
   /// True while the ring's storage is held (data readable or held out of order).
   bool holds_storage() const noexcept { return storage_.held(); }
 
+  /// An out-of-order range held: [begin, end) in bytes after RCV.NXT
+  /// (offsets below capacity() <= 2^30).
+  struct range {
+    std::uint32_t begin, end;
+  };
+  /// The i-th held range, lowest first (i < ranges()); the SACK blocks of RFC 2018 4.
+  range held_range(std::size_t i) const noexcept { return ranges_[i]; }
+
   enum class insert_result { stored, no_range_left };
 
   /// Stores `data` received `offset` bytes after RCV.NXT. Bytes beyond free()
@@ -91,11 +99,6 @@ class receive_buffer {
   }
 
  private:
-  // Offsets from RCV.NXT, below capacity() <= 2^30.
-  struct range {
-    std::uint32_t begin, end;
-  };
-
   void give_back_if_drained() noexcept {
     if (readable_ != 0 || range_count_ != 0) return;
     head_ = 0;
