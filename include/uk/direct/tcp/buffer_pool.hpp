@@ -71,7 +71,7 @@ class buffer_pool {
       }
     }
     ++counters_.freed;
-    ::operator delete(block, size);
+    ::operator delete(block);  // unsized: clang 14 has sized delete only with -fsized-deallocation
   }
 
   /// Frees cached blocks until at most `keep` remain.
@@ -83,7 +83,7 @@ class buffer_pool {
         --c.count;
         --cached_;
         counters_.bytes_cached -= c.size;
-        ::operator delete(block, c.size);
+        ::operator delete(block);
       }
     }
   }
@@ -142,7 +142,7 @@ class buffer_storage {
   void reset() noexcept {
     if (!data_) return;
     if (pool_) pool_->release(data_, capacity_);
-    else ::operator delete(data_, capacity_);
+    else ::operator delete(data_);
     data_ = nullptr;
   }
 
