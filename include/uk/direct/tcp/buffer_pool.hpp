@@ -117,14 +117,18 @@ class buffer_pool {
 };
 
 /// A buffer's storage of `capacity` bytes, held or not: from a pool when it
-/// has one, from the heap otherwise.
+/// has one, from the heap otherwise. `extra` bytes after the data (8-byte
+/// aligned, at tail()) hold bookkeeping that only matters while data is
+/// held, such as the receive buffer's out-of-order ranges.
 class buffer_storage {
  public:
   /// RFC 7323 2.3: a window never exceeds 2^30 bytes, so neither does a buffer.
   static constexpr std::size_t max_capacity = std::size_t{1} << 30;
 
-  buffer_storage(std::size_t capacity, buffer_pool* pool) noexcept
-      : pool_(pool), capacity_(static_cast<std::uint32_t>(capacity < max_capacity ? capacity : max_capacity)) {}
+  buffer_storage(std::size_t capacity, buffer_pool* pool, std::uint32_t extra = 0) noexcept
+      : pool_(pool),
+        capacity_(static_cast<std::uint32_t>(capacity < max_capacity ? capacity : max_capacity)),
+        extra_(extra) {}
   buffer_storage(const buffer_storage&) = delete;
   buffer_storage& operator=(const buffer_storage&) = delete;
   ~buffer_storage() { reset(); }
@@ -132,24 +136,30 @@ class buffer_storage {
   std::size_t capacity() const noexcept { return capacity_; }
   bool held() const noexcept { return data_ != nullptr; }
   std::byte* get() const noexcept { return data_; }
+  /// The `extra` bytes after the data, 8-byte aligned. Precondition: held().
+  std::byte* tail() const noexcept { return data_ + tail_offset(); }
 
   /// Takes the storage if not held yet. Precondition: capacity() > 0.
   void take() {
     if (data_) return;
-    data_ = pool_ ? pool_->acquire(capacity_) : static_cast<std::byte*>(::operator new(capacity_));
+    data_ = pool_ ? pool_->acquire(block_size()) : static_cast<std::byte*>(::operator new(block_size()));
   }
   /// Gives the storage back, if held.
   void reset() noexcept {
     if (!data_) return;
-    if (pool_) pool_->release(data_, capacity_);
+    if (pool_) pool_->release(data_, block_size());
     else ::operator delete(data_);
     data_ = nullptr;
   }
 
  private:
+  std::size_t tail_offset() const noexcept { return (std::size_t{capacity_} + 7) & ~std::size_t{7}; }
+  std::size_t block_size() const noexcept { return extra_ == 0 ? capacity_ : tail_offset() + extra_; }
+
   std::byte* data_ = nullptr;
   buffer_pool* pool_;
   std::uint32_t capacity_;
+  std::uint32_t extra_;
 };
 
 }  // namespace uk::direct::tcp

@@ -1550,11 +1550,7 @@ class connection {
   const connection_config& config_;
   const connection_environment& env_;
   connection_counters& counters_;
-  state state_ = state::closed;
-  error error_ = error::none;
   delegate<void()> on_change_;
-  bool changed_ = false;
-  bool passive_ = false;
 
   send_buffer tx_;
   receive_buffer rx_;
@@ -1563,8 +1559,6 @@ class connection {
   // Loss recovery without SACK (RFC 6582): duplicate ACKs since the last new
   // ACK, whether in recovery, `recover`, and the inflated window.
   unsigned duplicate_acks_ = 0;
-  bool in_recovery_ = false;
-  bool recover_valid_ = false;
   seq recover_{};
   std::size_t recovery_window_ = 0;
 
@@ -1574,19 +1568,12 @@ class connection {
   seq snd_wl1_{}, snd_wl2_{};
   seq data_start_{};  // sequence number of the send buffer's first byte
   std::size_t send_mss_ = default_peer_mss;
-  bool fin_queued_ = false;
-  bool app_closed_ = false;
 
   // Receive sequence variables; rcv_adv_ is the right edge last advertised.
   seq irs_{}, rcv_nxt_{}, rcv_adv_{};
   seq remote_fin_{};
-  bool remote_fin_known_ = false;
-  bool fin_received_ = false;
 
   // Options (RFC 7323).
-  std::uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
-  bool peer_offered_window_scale_ = false;  // so a SYN-ACK may answer it
-  bool ts_ok_ = false;
   std::uint32_t ts_recent_ = 0;
   instant ts_recent_time_{};
   seq last_ack_sent_{};
@@ -1595,27 +1582,42 @@ class connection {
   instant rtx_deadline_ = never, persist_deadline_ = never, delack_deadline_ = never,
           keepalive_deadline_ = never, wait_deadline_ = never;
   unsigned retransmissions_ = 0;
-  bool syn_retransmitted_ = false;
-  bool rtt_timing_ = false;
   seq rtt_seq_{};
   instant rtt_start_{};
-  bool probing_ = false;
   unsigned persist_backoff_ = 0;
   unsigned persist_unanswered_ = 0;
   unsigned keepalive_probes_sent_ = 0;
   instant last_rx_{};
 
   // Delayed ACK (RFC 9293 3.8.6.3).
-  bool ack_now_ = false;
   unsigned full_segments_unacked_ = 0;
 
   // SACK (RFC 2018), both directions, and RFC 6675 loss recovery.
-  bool sack_ok_ = false;          // both SYNs carried SACK-permitted
-  bool rescue_valid_ = false;     // RescueRxt defined (RFC 6675 4 NextSeg rule 4)
-  std::uint8_t sack_recent_count_ = 0;
   std::array<seq, 4> sack_recent_{};  // receiver: starts of the latest out-of-order segments
   seq high_rxt_{}, rescue_rxt_{};     // RFC 6675 2: HighRxt, RescueRxt
   scoreboard scoreboard_;             // sender: what the peer SACKed above SND.UNA
+
+  // Flags and small fields, together (no padding between them).
+  state state_ = state::closed;
+  error error_ = error::none;
+  bool changed_ = false;
+  bool passive_ = false;
+  bool in_recovery_ = false;
+  bool recover_valid_ = false;
+  bool fin_queued_ = false;
+  bool app_closed_ = false;
+  bool remote_fin_known_ = false;
+  bool fin_received_ = false;
+  std::uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
+  bool peer_offered_window_scale_ = false;  // so a SYN-ACK may answer it
+  bool ts_ok_ = false;
+  bool syn_retransmitted_ = false;
+  bool rtt_timing_ = false;
+  bool probing_ = false;
+  bool ack_now_ = false;
+  bool sack_ok_ = false;          // both SYNs carried SACK-permitted
+  bool rescue_valid_ = false;     // RescueRxt defined (RFC 6675 4 NextSeg rule 4)
+  std::uint8_t sack_recent_count_ = 0;
 };
 
 }  // namespace uk::direct::tcp

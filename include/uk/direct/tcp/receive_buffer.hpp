@@ -7,7 +7,10 @@
 // a segment that would need one more range is refused (the caller counts it).
 // The ring's storage is taken (from the layer's buffer_pool.hpp) when the
 // first byte arrives and given back once everything was read and nothing is
-// held out of order: an idle connection holds none.
+// held out of order: an idle connection holds none. The ranges live in the
+// same block, after the ring: they exist only while data is held, so the
+// bound can be generous (a window of losses after a slow-start overshoot
+// leaves many holes) at no cost to an idle connection.
 #pragma once
 
 #include <algorithm>
@@ -24,10 +27,11 @@ namespace uk::direct::tcp {
 class receive_buffer {
  public:
   /// The out-of-order ranges held at once (holes are one fewer).
-  static constexpr std::size_t max_ranges = 8;
+  static constexpr std::size_t max_ranges = 32;
 
   /// `pool`: where the storage comes from (nullptr: the heap). Capacity is capped at 2^30.
-  explicit receive_buffer(std::size_t capacity, buffer_pool* pool = nullptr) noexcept : storage_(capacity, pool) {}
+  explicit receive_buffer(std::size_t capacity, buffer_pool* pool = nullptr) noexcept
+      : storage_(capacity, pool, static_cast<std::uint32_t>(max_ranges * sizeof(range))) {}
 
   std::size_t capacity() const noexcept { return storage_.capacity(); }
   /// Bytes received in order and not yet read.
@@ -46,8 +50,9 @@ class receive_buffer {
   struct range {
     std::uint32_t begin, end;
   };
+  static_assert(alignof(range) <= 8);
   /// The i-th held range, lowest first (i < ranges()); the SACK blocks of RFC 2018 4.
-  range held_range(std::size_t i) const noexcept { return ranges_[i]; }
+  range held_range(std::size_t i) const noexcept { return list()[i]; }
 
   enum class insert_result { stored, no_range_left };
 
@@ -60,17 +65,21 @@ class receive_buffer {
     data = data.first(std::min(data.size(), free() - offset));
     if (data.empty()) return insert_result::stored;
     const std::size_t begin = offset, end = offset + data.size();
-    if (!add_range(begin, end)) return insert_result::no_range_left;
-    storage_.take();
+    storage_.take();  // the ranges live in the storage too
+    if (!add_range(begin, end)) {
+      give_back_if_drained();
+      return insert_result::no_range_left;
+    }
     copy_in(readable_ + offset, data);
-    if (range_count_ > 0 && ranges_[0].begin == 0) {
-      advanced = ranges_[0].end;
+    range* const ranges = list();
+    if (range_count_ > 0 && ranges[0].begin == 0) {
+      advanced = ranges[0].end;
       readable_ += static_cast<std::uint32_t>(advanced);
-      std::move(ranges_.begin() + 1, ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_), ranges_.begin());
+      std::move(ranges + 1, ranges + range_count_, ranges);
       --range_count_;
       for (std::size_t i = 0; i < range_count_; ++i) {
-        ranges_[i].begin -= static_cast<std::uint32_t>(advanced);
-        ranges_[i].end -= static_cast<std::uint32_t>(advanced);
+        ranges[i].begin -= static_cast<std::uint32_t>(advanced);
+        ranges[i].end -= static_cast<std::uint32_t>(advanced);
       }
     }
     return insert_result::stored;
@@ -99,6 +108,10 @@ class receive_buffer {
   }
 
  private:
+  // The ranges, after the ring in the held storage (created there implicitly:
+  // operator new's storage, C++20 [intro.object]). Only read while held.
+  range* list() const noexcept { return reinterpret_cast<range*>(storage_.tail()); }
+
   void give_back_if_drained() noexcept {
     if (readable_ != 0 || range_count_ != 0) return;
     head_ = 0;
@@ -107,25 +120,22 @@ class receive_buffer {
 
   // Merges [begin, end) into the sorted, disjoint range list.
   bool add_range(std::size_t begin, std::size_t end) noexcept {
+    range* const ranges = list();
     std::size_t first = 0;
-    while (first < range_count_ && ranges_[first].end < begin) ++first;
+    while (first < range_count_ && ranges[first].end < begin) ++first;
     std::size_t last = first;  // ranges [first, last) touch or overlap the new one
-    while (last < range_count_ && ranges_[last].begin <= end) ++last;
+    while (last < range_count_ && ranges[last].begin <= end) ++last;
     if (first == last) {
       if (range_count_ == max_ranges) return false;
-      std::move_backward(ranges_.begin() + static_cast<std::ptrdiff_t>(first),
-                         ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_),
-                         ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_ + 1));
-      ranges_[first] = {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)};
+      std::move_backward(ranges + first, ranges + range_count_, ranges + range_count_ + 1);
+      ranges[first] = {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end)};
       ++range_count_;
       return true;
     }
-    const range merged{std::min(static_cast<std::uint32_t>(begin), ranges_[first].begin),
-                       std::max(static_cast<std::uint32_t>(end), ranges_[last - 1].end)};
-    ranges_[first] = merged;
-    std::move(ranges_.begin() + static_cast<std::ptrdiff_t>(last),
-              ranges_.begin() + static_cast<std::ptrdiff_t>(range_count_),
-              ranges_.begin() + static_cast<std::ptrdiff_t>(first + 1));
+    const range merged{std::min(static_cast<std::uint32_t>(begin), ranges[first].begin),
+                       std::max(static_cast<std::uint32_t>(end), ranges[last - 1].end)};
+    ranges[first] = merged;
+    std::move(ranges + last, ranges + range_count_, ranges + first + 1);
     range_count_ -= last - first - 1;
     return true;
   }
@@ -146,7 +156,6 @@ class receive_buffer {
   std::uint32_t head_ = 0;
   std::uint32_t readable_ = 0;
   std::uint32_t range_count_ = 0;
-  std::array<range, max_ranges> ranges_{};
 };
 
 }  // namespace uk::direct::tcp
