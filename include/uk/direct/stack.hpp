@@ -98,7 +98,7 @@ class stack {
   using tcp_type = tcp::layer<ipv4_type>;
   using tcp_service_type = tcp::service<tcp_type>;
 
-  using keys = key_list<tcp::msl_key, tcp::max_connections_key, tcp::buffer_key>;
+  using keys = key_list<tcp::msl_key, tcp::max_connections_key, tcp::buffer_key, tcp::congestion_key, tcp::sack_key>;
   using dependencies = device_list<Netif, Config, monotonic_clock, os_random>;
   static constexpr std::string_view device_name = "direct stack";
 

@@ -5,6 +5,9 @@
 
 #include "layer_fixture.hpp"
 
+#include <uk/direct/tcp/keys.hpp>
+#include <uk/keys.hpp>
+
 using namespace uk::test::tcp;
 using uk::ipv4_address;
 using wire_tcp::flags;
@@ -254,3 +257,22 @@ TEST_CASE("The connection cap refuses connects beyond max_connections, and count
   CHECK(ports.size() == 3);
 }
 
+
+TEST_CASE("tcp keys: --tcp-congestion and --tcp-sack reach every connection's config (CUBIC and SACK by default)") {
+  namespace tk = uk::direct::tcp;
+  const auto defaults = uk::parse_keys<tk::msl_key, tk::max_connections_key, tk::buffer_key, tk::congestion_key,
+                                       tk::sack_key>("t", {});
+  REQUIRE(defaults);
+  CHECK(tk::options_from(*defaults).connection.congestion == tk::congestion_algorithm::cubic);
+  CHECK(tk::options_from(*defaults).connection.sack);
+
+  const char* argv[] = {"--tcp-congestion=newreno", "--no-tcp-sack"};
+  const auto chosen = uk::parse_keys<tk::msl_key, tk::max_connections_key, tk::buffer_key, tk::congestion_key,
+                                     tk::sack_key>("t", std::span<const char* const>(argv, 2));
+  REQUIRE(chosen);
+  CHECK(tk::options_from(*chosen).connection.congestion == tk::congestion_algorithm::newreno);
+  CHECK_FALSE(tk::options_from(*chosen).connection.sack);
+
+  const char* wrong[] = {"--tcp-congestion=bbr"};
+  CHECK_FALSE(uk::parse_keys<tk::congestion_key>("t", std::span<const char* const>(wrong, 1)));
+}

@@ -3,13 +3,37 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <cstddef>
 #include <string_view>
 
+#include "uk/detail/key_parsers.hpp"
+#include "uk/direct/tcp/config.hpp"
 #include "uk/direct/tcp/layer.hpp"
 #include "uk/time.hpp"
 
 namespace uk::direct::tcp {
+
+/// --tcp-congestion: the congestion-control algorithm of every connection.
+struct congestion_key {
+  using value_type = congestion_algorithm;
+  static constexpr std::string_view name = "tcp-congestion";
+  static constexpr std::string_view group = "tcp";
+  static constexpr std::string_view doc =
+      "Congestion control: cubic (RFC 9438) or newreno (RFC 5681 and RFC 6582).";
+  static constexpr std::string_view default_text = "cubic";
+};
+
+/// --tcp-sack / --no-tcp-sack: offer SACK (RFC 2018) and recover losses with it (RFC 6675).
+struct sack_key {
+  using value_type = bool;
+  static constexpr std::string_view name = "tcp-sack";
+  static constexpr std::string_view group = "tcp";
+  static constexpr std::string_view doc =
+      "Offer Selective Acknowledgment (RFC 2018) and recover losses from it (RFC 6675); --no-tcp-sack "
+      "turns it off.";
+  static constexpr std::string_view default_text = "true";
+};
 
 /// --tcp-msl: the Maximum Segment Lifetime; TIME-WAIT lasts twice as long.
 struct msl_key {
@@ -44,6 +68,22 @@ struct buffer_key {
   static constexpr long long min = 4096, max = 64 * 1024 * 1024;
 };
 
+}  // namespace uk::direct::tcp
+
+/// How --tcp-congestion's text becomes an algorithm.
+template <>
+struct uk::key_parser<uk::direct::tcp::congestion_algorithm> {
+  static constexpr std::string_view metavar = "ALGORITHM";
+  static constexpr std::string_view expected = "cubic or newreno";
+  static constexpr std::optional<uk::direct::tcp::congestion_algorithm> parse(std::string_view text) noexcept {
+    if (text == "cubic") return uk::direct::tcp::congestion_algorithm::cubic;
+    if (text == "newreno") return uk::direct::tcp::congestion_algorithm::newreno;
+    return std::nullopt;
+  }
+};
+
+namespace uk::direct::tcp {
+
 /// The layer options the keys give.
 template <class Keys>
 layer_options options_from(const Keys& keys) {
@@ -51,6 +91,8 @@ layer_options options_from(const Keys& keys) {
   o.max_connections = keys.template get<max_connections_key>();
   o.connection.msl = keys.template get<msl_key>();
   o.connection.send_buffer = o.connection.receive_buffer = keys.template get<buffer_key>();
+  o.connection.congestion = keys.template get<congestion_key>();
+  o.connection.sack = keys.template get<sack_key>();
   return o;
 }
 
