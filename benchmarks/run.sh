@@ -21,9 +21,11 @@ repetitions=${UK_BENCH_REPETITIONS:-5}
 out="$build/results"
 
 echo "== build ($build, Release)"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DUK_BUILD_UNIT_TESTS=OFF -DUK_BUILD_EXAMPLES=OFF \
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DUK_BUILD_UNIT_TESTS=OFF -DUK_BUILD_EXAMPLES=ON \
   | grep -E '^-- lwIP' || true
+# bench_tcp_compare, and what tap_vs_veth.sh runs (built only when it will run: as root).
 targets=(bench_tcp_compare)
+[ "$(id -u)" -eq 0 ] && [ -x benchmarks/tap_vs_veth.sh ] && targets+=(services-direct tcp_pump tap_forwarder)
 have_scale=0
 if cmake --build "$build" --target help | grep -qw bench_tcp_scale; then
   targets+=(bench_tcp_scale)
@@ -119,7 +121,7 @@ fi
 unset GLIBC_TUNABLES
 echo "== benchmarks/tap_vs_veth.sh"
 if [ -x benchmarks/tap_vs_veth.sh ]; then
-  benchmarks/tap_vs_veth.sh || echo "tap_vs_veth.sh failed (exit $?)"
+  benchmarks/tap_vs_veth.sh "$build" || echo "tap_vs_veth.sh: exit $? (77: skipped)"
 else
   echo "skipped: not present"
 fi
