@@ -743,3 +743,19 @@ TEST_CASE("RFC 9293 3.1: options emit and parse in constant expressions", "[tcp]
   static_assert(decoded.sack_count == 1 && decoded.sack_blocks[0] == tcp::sack_block{3, 4});
   CHECK(decoded.length() == 4 + 12 + 4 + 12);
 }
+
+TEST_CASE("RFC 7323 appendix A: <NOP, NOP, TSopt> (decoded in one step) means what any other layout of it means") {
+  // TSval 0x01020304, TSecr 0x0a0b0c0d: the recommended layout, then the
+  // same option after it with the NOPs behind, and a truncated look-alike.
+  const auto recommended = tcp::parse_options(bytes_of({1, 1, 8, 10, 1, 2, 3, 4, 10, 11, 12, 13}));
+  const auto other = tcp::parse_options(bytes_of({8, 10, 1, 2, 3, 4, 10, 11, 12, 13, 1, 1}));
+  REQUIRE(recommended);
+  REQUIRE(other);
+  CHECK(*recommended == *other);
+  REQUIRE(recommended->timestamps);
+  CHECK(recommended->timestamps->tsval == 0x01020304u);
+  CHECK(recommended->timestamps->tsecr == 0x0a0b0c0du);
+  CHECK_FALSE(recommended->mss);
+  CHECK(recommended->sack().empty());
+  CHECK(tcp::parse_options(bytes_of({1, 1, 8, 9, 1, 2, 3, 4, 10, 11, 12})).error() == error::bad_option);
+}
