@@ -27,7 +27,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DUK_BUILD_UNIT_TESTS=OFF -DUK
 targets=(bench_tcp_compare)
 [ "$(id -u)" -eq 0 ] && [ -x benchmarks/tap_vs_veth.sh ] && targets+=(services-direct tcp_pump tap_forwarder)
 have_scale=0
-if cmake --build "$build" --target help | grep -qw bench_tcp_scale; then
+if cmake --build "$build" --target help | grep -w bench_tcp_scale >/dev/null; then  # not -q: pipefail
   targets+=(bench_tcp_scale)
   have_scale=1
 fi
