@@ -12,6 +12,7 @@ packages=(
   clang-14 libclang-rt-14-dev                 # libFuzzer targets
   iproute2 iputils-ping iputils-arping tshark # interop tests in network namespaces, pcap checks
   dnsmasq-base busybox                        # DHCP peers for the test captures and interop tests
+  nftables                                    # the TCP loss interop test drops frames in its namespace
   curl                                        # the www example's interop tests
   dpkg-dev valgrind python3                   # benchmarks: lwIP's source (apt-get source), callgrind, run.sh
 )

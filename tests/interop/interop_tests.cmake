@@ -48,6 +48,12 @@ if(TARGET services-direct)
     PROPERTIES TIMEOUT 600)
   uk_interop_test("TCP: 200 concurrent, refused, Linux resets, either side closes first, slow reader" tcp_behaviour.sh
     $<TARGET_FILE:services-direct> $<TARGET_FILE:uk_tcp_client> "${CMAKE_CURRENT_BINARY_DIR}/interop-tcp-behaviour")
+  # SACK loss recovery against Linux: 2 % of the segments dropped each way by nftables in the namespace.
+  uk_interop_test("TCP: 2 percent loss each way, SACK recovery with Linux, sha256 compared" tcp_loss.sh
+    $<TARGET_FILE:services-direct> $<TARGET_FILE:uk_tcp_client> "${CMAKE_CURRENT_BINARY_DIR}/interop-tcp-loss"
+    $<IF:$<CONFIG:Debug>,16777216,67108864>)
+  set_tests_properties("interop: TCP: 2 percent loss each way, SACK recovery with Linux, sha256 compared"
+    PROPERTIES TIMEOUT 600)
 endif()
 
 # Qubes: a fake dom0 QubesDB daemon (tests/qubes/fake_qubesdb.cpp) serves the VM over the socket vchan.

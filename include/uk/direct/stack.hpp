@@ -267,6 +267,15 @@ class stack {
                  c.rx_dropped_listen, c.tx_dropped, c.connection_cap_hit, c.syn_queue_full, c.accept_queue_full,
                  c.ports_exhausted, c.listeners_full, c.challenge_acks_limited, c.syn_cookies_sent,
                  c.syn_cookies_accepted, c.syn_cookies_rejected, c.time_wait_reused);
+      const auto& t = tcp_.connection_totals();
+      log::debug(source::tcp,
+                 "connections: rto={} fast_retransmits={} sack_recoveries={} sack_retransmissions={} "
+                 "limited_transmits={} sack_blocks: in={} out={} invalid={} out_of_order={} reassembly_full={} "
+                 "duplicate_acks={} unacceptable={} paws={} zero_window_probes={}",
+                 t.retransmission_timeouts, t.fast_retransmissions, t.sack_recoveries, t.sack_retransmissions,
+                 t.limited_transmits, t.sack_blocks_received, t.sack_blocks_sent, t.sack_blocks_invalid,
+                 t.rx_out_of_order, t.rx_reassembly_full, t.rx_duplicate_acks, t.rx_unacceptable,
+                 t.rx_paws_rejected, t.persist_probes);
     }
   }
 
