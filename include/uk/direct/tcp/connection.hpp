@@ -2,16 +2,20 @@
 // Bytes and the current time in, segments and the next deadline out.
 //
 // Pieces split out by concern: sequence.hpp (modular arithmetic), rto.hpp
-// (RFC 6298 estimator), congestion.hpp (RFC 5681 policy), scoreboard.hpp
-// (RFC 6675's SACK scoreboard), send_buffer.hpp and receive_buffer.hpp (rings
-// allocated once; bounded out-of-order reassembly).
+// (RFC 6298 estimator), congestion_controller.hpp (the congestion policy:
+// CUBIC, RFC 9438, or NewReno, RFC 5681), scoreboard.hpp (RFC 6675's SACK
+// scoreboard), send_buffer.hpp and receive_buffer.hpp (rings held only while
+// data is queued, from the layer's buffer_pool.hpp; bounded out-of-order
+// reassembly). Loss recovery is here: RFC 6675 with SACK, RFC 6582 without,
+// RFC 3042 limited transmit.
 // This file holds the state machine: the handshake, SEGMENT ARRIVES in the
 // RFC's order of checks, the output decision (window, Nagle, silly-window
 // avoidance), and the timers (retransmission, persist, delayed ACK,
 // keep-alive, TIME-WAIT).
 //
-// Nothing here reads a clock, allocates after construction, or does I/O:
-// segments leave through the environment's segment_sink.
+// Nothing here reads a clock or does I/O, and nothing allocates but the
+// buffers' storage, taken from the pool when data is queued: segments leave
+// through the environment's segment_sink.
 #pragma once
 
 #include <algorithm>
