@@ -1036,7 +1036,13 @@ class connection {
   /// they are the last and the FIN is queued).
   std::size_t send_new(std::size_t length, instant now) {
     const std::size_t offset = static_cast<std::size_t>(snd_nxt_ - data_start_);
-    const bool with_fin = fin_queued_ && offset + length == tx_.size();
+    return send_at_next(length, fin_queued_ && offset + length == tx_.size(), now);
+  }
+
+  /// Sends `length` bytes (and the FIN if `with_fin`) at SND.NXT and moves
+  /// SND.NXT past them, and SND.MAX with it, timing the first new segment;
+  /// returns the sequence space sent.
+  std::size_t send_at_next(std::size_t length, bool with_fin, instant now) {
     const seq at = snd_nxt_;
     send_data(at, length, with_fin, now);
     snd_nxt_ += static_cast<std::uint32_t>(length + (with_fin ? 1 : 0));
@@ -1044,6 +1050,7 @@ class connection {
       if (!rtt_timing_) start_rtt(at, now);
       snd_max_ = snd_nxt_;
     }
+    // RFC 6298 5.1: start the timer when sending data and it is not running.
     if (rtx_deadline_ == never && !probing_) rtx_deadline_ = now + rto_.rto();
     return length + (with_fin ? 1 : 0);
   }
@@ -1394,15 +1401,7 @@ class connection {
         const bool fills_hole = cap != std::numeric_limits<std::size_t>::max() && length == avail;
         if (!pushes_all && !half_window && !fills_hole) break;
       }
-      const seq at = snd_nxt_;
-      send_data(at, length, with_fin, now);
-      snd_nxt_ += static_cast<std::uint32_t>(length + (with_fin ? 1 : 0));
-      if (snd_nxt_ > snd_max_) {
-        if (!rtt_timing_) start_rtt(at, now);
-        snd_max_ = snd_nxt_;
-      }
-      // RFC 6298 5.1: start the timer when sending data and it is not running.
-      if (rtx_deadline_ == never && !probing_) rtx_deadline_ = now + rto_.rto();
+      send_at_next(length, with_fin, now);
       force = false;
       if (with_fin) break;
     }
