@@ -9,6 +9,8 @@
 #include "support/allocation_counter.hpp"
 
 #include <uk/direct/tcp/layer.hpp>
+
+#include "support/ipv4_queue_wire.hpp"
 #include <uk/direct/tcp/tuple_table.hpp>
 
 #include <array>
@@ -24,43 +26,9 @@ using uk::ipv4_address;
 
 const ipv4_address client_ip{0x0a000001}, server_ip{0x0a000002};
 
-struct datagram {
-  std::array<std::byte, 1600> bytes;
-  std::size_t size;
-};
-
-/// One direction of the wire: datagrams queued in storage reserved up front.
-struct queue {
-  explicit queue(std::size_t capacity) {
-    pending.reserve(capacity);
-    delivering.reserve(capacity);
-  }
-  std::vector<datagram> pending, delivering;
-};
-
-/// An IPv4 layer double that queues what it sends for the other side.
-struct ipv4_end {
-  ipv4_address me;
-  queue* out = nullptr;
-  uk::ipv4_handler receiver;
-  std::optional<uk::ipv4_prefix> address() const { return uk::ipv4_prefix{me, 24}; }
-  std::optional<ipv4_address> gateway() const { return std::nullopt; }
-  std::size_t mtu() const { return 1500; }
-  bool transmit(ipv4_address, std::uint8_t, std::size_t size, uk::frame_filler fill) {
-    if (out->pending.size() == out->pending.capacity() || size > 1600) return false;  // no allocation, ever
-    out->pending.emplace_back();
-    out->pending.back().size = fill(std::span(out->pending.back().bytes).first(size));
-    return true;
-  }
-  void set_receiver(std::uint8_t, uk::ipv4_handler h) { receiver = h; }
-  uk::instant poll(uk::instant) { return uk::never; }
-  int counters() const { return 0; }
-};
-
-struct virtual_clock {
-  uk::instant now{std::chrono::seconds{1}};
-  uk::instant read() { return now; }
-};
+using datagram_queue = uk::test::datagram_queue;
+using ipv4_end = uk::test::queued_ipv4_end;
+using virtual_clock = uk::test::settable_clock;
 
 /// Heap bytes taken while `f` runs (a delta, possibly negative).
 template <class F>
@@ -106,7 +74,7 @@ struct two_layers {
   }
 
   virtual_clock clock;
-  queue to_server, to_client;
+  datagram_queue to_server, to_client;
   ipv4_end client_ip_end, server_ip_end;
   std::optional<tcp::layer<ipv4_end>> client, server;
   std::ptrdiff_t server_bytes = 0;
